@@ -11,9 +11,11 @@ from typing import Protocol
 __all__ = ["Clock", "FakeClock", "SystemClock", "utc"]
 
 
-def utc(*args: int) -> datetime:
-    """``datetime(*args)`` in UTC."""
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    """A UTC datetime."""
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 class Clock(Protocol):
@@ -71,15 +73,22 @@ class FakeClock:
     async def advance(self, seconds: float) -> None:
         """Move time forward, waking each sleeper whose deadline is passed, in order."""
         target = self._now + timedelta(seconds=seconds)
+        # Let tasks that are ready run first: they may be about to sleep.
+        await self._settle()
         while self._sleepers and self._sleepers[0][0] <= target:
             deadline, _, future = heapq.heappop(self._sleepers)
             self._now = max(self._now, deadline)
             if not future.done():
                 future.set_result(None)
                 # Let the woken task (and whatever it wakes) run before the next deadline.
-                for _ in range(5):
-                    await asyncio.sleep(0)
+                await self._settle()
         self._now = target
+        await self._settle()
+
+    @staticmethod
+    async def _settle() -> None:
+        for _ in range(5):
+            await asyncio.sleep(0)
 
     def set(self, when: datetime) -> None:
         """Jump to ``when`` without waking anyone (for screens that only read the time)."""
