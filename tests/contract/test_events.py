@@ -47,7 +47,7 @@ async def _run_and_collect(world: World, since: int | None, meta: dict | None = 
 
 async def test_every_change_is_an_event_with_contiguous_seq(world: World) -> None:
     head = (await world.operator.list_deployments(world.team_a.id)).seq
-    first, d, events = await _run_and_collect(world, head)
+    first, _, events = await _run_and_collect(world, head)
     assert first.kind == "connection"
     seqs = [e.seq for e in events]
     assert seqs == list(range(head + 1, head + 1 + len(seqs)))
@@ -91,7 +91,7 @@ async def test_output_arrives_as_appended_chunks(world: World) -> None:
 
 async def test_resume_from_a_sequence_gives_exactly_what_followed(world: World) -> None:
     head = (await world.operator.list_deployments(world.team_a.id)).seq
-    _, d, live = await _run_and_collect(world, head)
+    _, _, live = await _run_and_collect(world, head)
     # A late subscriber resuming from the middle gets the rest, identical.
     middle = live[len(live) // 2].seq
     resumed = await collect(
