@@ -17,7 +17,7 @@ import bisect
 import copy
 import functools
 import random
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,6 +58,8 @@ __all__ = ["InMemoryBackend", "InMemoryStore"]
 
 _SUBSCRIBER_BUFFER = 50_000
 """Events a subscriber may fall behind by before it is told to resync."""
+_SNAPSHOT_CACHE = 4_096
+"""Deployment snapshots kept ready for listing."""
 
 
 # --------------------------------------------------------------------------- records
@@ -108,6 +110,7 @@ class _DeploymentRecord:
     finished_at: datetime | None = None
     cancel_reason: str | None = None
     search_text: str = ""
+    cache: _SnapshotCache | None = None
     task: asyncio.Task[None] | None = None
     hold: asyncio.Event | None = None
     _snapshot: Deployment | None = None
@@ -135,6 +138,8 @@ class _DeploymentRecord:
                 site_domain=self.site_domain,
                 steps=[step.snapshot() for step in self.steps],
             )
+        if self.cache is not None:
+            self.cache.touch(self)
         return self._snapshot
 
     def step(self, step_id: str) -> _StepRecord | None:
@@ -144,6 +149,22 @@ class _DeploymentRecord:
     def simulate(self) -> dict[str, Any]:
         value = self.meta.get("simulate")
         return value if isinstance(value, dict) else {}
+
+
+class _SnapshotCache:
+    """Keeps the snapshots of the most recently read deployments; older ones are dropped
+    and rebuilt on demand (~25 µs each), so a long history does not hold two copies."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._records: OrderedDict[str, _DeploymentRecord] = OrderedDict()
+
+    def touch(self, record: _DeploymentRecord) -> None:
+        self._records[record.id] = record
+        self._records.move_to_end(record.id)
+        while len(self._records) > self.size:
+            _, oldest = self._records.popitem(last=False)
+            oldest._snapshot = None
 
 
 class _Subscriber:
@@ -380,6 +401,7 @@ class InMemoryStore:
         self._started = False
         self._listeners: list[Callable[[Event], None]] = []
         self._idle_waiters: list[asyncio.Future[None]] = []
+        self._snapshots = _SnapshotCache(_SNAPSHOT_CACHE)
 
     # -- set-up -----------------------------------------------------------------------
 
@@ -541,6 +563,7 @@ class InMemoryStore:
             for n, step in enumerate(spec.steps)
         ]
         return _DeploymentRecord(
+            cache=self._snapshots,
             id=deployment_id,
             team_id=team.team.id,
             user_id=user_id,
