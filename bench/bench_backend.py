@@ -18,9 +18,8 @@ import random
 import statistics
 import time
 import tracemalloc
-from datetime import timedelta
 
-from backend_client import DeploymentFilter, DeploymentStatus, Role
+from backend_client import DeploymentFilter, Role
 from backend_client.clock import FakeClock, SystemClock
 from backend_client.demo import build_demo
 from backend_client.memory import InMemoryStore
@@ -95,7 +94,9 @@ async def bench_events(running: int) -> None:
     specs = store.registry.specs()
     for site in sites:
         spec = rng.choice(specs)
-        store.create_deployment(team.id, spec.type, site.id, spec.demo_meta(rng, site, sites), user.id)
+        store.create_deployment(
+            team.id, spec.type, site.id, spec.demo_meta(rng, site, sites), user.id
+        )
     created = counted
     started = time.perf_counter()
     await store.start()
