@@ -129,7 +129,9 @@ class _DeploymentRecord:
                 type=self.type,
                 status=self.status,
                 operation_name=self.operation_name,
-                meta=copy.deepcopy(self.meta),
+                # Shared, not copied: the store never changes meta after creation and
+                # snapshots are read-only by contract.
+                meta=self.meta,
                 created_at=self.created_at,
                 started_at=self.started_at,
                 finished_at=self.finished_at,
