@@ -1,0 +1,103 @@
+"""The $PAGER hand-off in a real terminal (tmux): less shows the output, the app comes back
+intact and its live updates kept flowing meanwhile."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+    pytest.mark.skipif(shutil.which("less") is None, reason="less is not installed"),
+]
+
+
+class Tmux:
+    def __init__(self, socket: str) -> None:
+        self.socket = socket
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
+        )
+        return result.stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "t")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "t", *keys)
+
+    def wait_for(self, check: Callable[[str], bool], what: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}; screen:\n{screen}")
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    session = Tmux(f"deploytop-output-{os.getpid()}")
+    command = (
+        f"cd {ROOT} && PYTHONPATH={ROOT} PAGER='less -R' TERM=xterm-256color "
+        f"{sys.executable} -m tests.output.live_app"
+    )
+    session.run("new-session", "-d", "-s", "t", "-x", "110", "-y", "30", command)
+    socket_path = session.run("display-message", "-p", "#{socket_path}").strip()
+    try:
+        yield session
+    finally:
+        subprocess.run(["tmux", "-L", session.socket, "kill-server"], capture_output=True)
+        if socket_path:
+            Path(socket_path).unlink(missing_ok=True)
+
+
+def tick(screen: str) -> int:
+    match = re.search(r"DASHBOARD tick (\d+)", screen)
+    assert match is not None, screen
+    return int(match.group(1))
+
+
+def test_pager_hand_off_returns_to_a_live_screen(tmux: Tmux) -> None:
+    tmux.wait_for(lambda s: "DASHBOARD tick" in s and "tick 3 copying" in s, "the dashboard")
+    tmux.keys("o")
+    tmux.wait_for(lambda s: "━━ 1/1" in s and "Search" in s, "the pager")
+    tmux.keys("p")
+    screen = tmux.wait_for(
+        lambda s: "deploytop-" in s and "Search" not in s and "started" in s, "less"
+    )
+    assert "DASHBOARD" not in screen
+    handed = max(int(n) for n in re.findall(r"tick (\d+) copying", screen))
+    # less -R got the colours (SGR) and nothing else.
+    coloured = tmux.run("capture-pane", "-p", "-e", "-t", "t")
+    assert "\x1b[32mstarted" in coloured or "\x1b[32m" in coloured
+    time.sleep(1.5)  # the app keeps ticking while less owns the terminal
+    tmux.keys("q")
+    screen = tmux.wait_for(lambda s: "Search" in s and "Output Clone" in s, "the pager again")
+    last = max(int(n) for n in re.findall(r"tick (\d+) copying", screen))
+    assert last >= handed + 5, screen  # ticks kept coming while less owned the terminal
+    # A query typed in one burst right after "/" lands in the search line.
+    tmux.keys("/", "t", "i", "c", "k", "Space", "1", "2", "Enter")
+    tmux.wait_for(lambda s: re.search(r"/tick 12\s+\d+ of \d+", s) is not None, "the search")
+    tmux.keys("Escape")
+    first = tick(tmux.wait_for(lambda s: "DASHBOARD tick" in s, "the dashboard again"))
+    assert first >= last - 1
+    later = tick(tmux.wait_for(lambda s: tick(s) >= first + 5, "the dashboard to keep ticking"))
+    assert later >= first + 5
+    screen = tmux.screen()
+    assert "copying" in screen and "Pager" in screen  # output pane and footer intact

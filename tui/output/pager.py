@@ -1,0 +1,872 @@
+"""The pager: a step's or a whole deployment's output, full screen, searchable.
+
+Opened from a step (that step) or a deployment (every step under a header, like
+``gh run view --log``; one key narrows to the failed step). A failed deployment opens at
+its failed step, scrolled to the first error line. Search highlights every match and counts
+them; one key shows only the matching lines. The output can be saved, copied (OSC 52) or
+handed to ``$PAGER``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shlex
+import tempfile
+import time
+from array import array
+from bisect import bisect_left, bisect_right
+from collections.abc import Awaitable, Callable, Iterator
+from heapq import merge
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from backend_client.models import Deployment, DeploymentStep
+from backend_client.sanitize import sanitize_line
+
+from .feed import OutputFeed, OutputHub
+from .search import SearchError, SearchQuery, filter_rows, find_error_rows, scan_matches
+from .source import SEPARATOR, FilteredSource, StepsSource
+from .text import safe_label
+from .view import OutputView
+
+__all__ = ["PagerRunner", "PagerScreen", "PromptScreen", "run_external_pager"]
+
+PagerRunner = Callable[[App[Any], Path], Awaitable[None]]
+"""Shows a file in an external pager and returns when the operator quits it."""
+
+BIG_OUTPUT = 2 * 1024 * 1024
+"""Above this many bytes, searches run in a thread worker."""
+COPY_LIMIT = 2 * 1024 * 1024
+"""The most characters copied to the clipboard at once (OSC 52 travels through the terminal)."""
+RESEARCH_INTERVAL = 0.5
+"""Seconds between re-running a search while output grows (at least; a search taking
+``t`` seconds waits ``2t``, so a live search over a huge output uses at most a third of a
+core)."""
+
+_T = TypeVar("_T")
+
+
+async def run_external_pager(app: App[Any], path: Path) -> None:
+    """Run ``$PAGER`` (default ``less -R``) on ``path`` with the terminal handed over.
+
+    The app is suspended inside ``batch_update()``: while the pager runs, nothing is painted
+    (a suspended driver would otherwise fill its queue and block the loop), but the event
+    loop keeps running, so events keep arriving and feeds keep growing.
+
+    Raises:
+        SuspendNotSupported: the app cannot hand the terminal over (headless, web).
+        OSError: the pager command cannot be started.
+    """
+    command = shlex.split(os.environ.get("PAGER") or "less -R") or ["less", "-R"]
+    with app.batch_update(), app.suspend():
+        process = await asyncio.create_subprocess_exec(*command, str(path))
+        await process.wait()
+
+
+class PromptScreen(ModalScreen[str | None]):
+    """Asks one line of text; Enter answers, Escape cancels (``None``)."""
+
+    DEFAULT_CSS = """
+    PromptScreen { align: center middle; }
+    PromptScreen > Vertical {
+        width: 70; height: auto; padding: 1 2;
+        border: thick $primary; background: $panel;
+    }
+    PromptScreen Label { width: 100%; margin-bottom: 1; }
+    PromptScreen .prompt-hint { color: $text-muted; margin: 1 0 0 0; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
+    ]
+
+    def __init__(self, title: str, value: str = "", *, placeholder: str = "") -> None:
+        super().__init__()
+        self._title = title
+        self._value = value
+        self._placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self._title))
+            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
+            yield Label(Text("Enter to confirm · Escape to cancel"), classes="prompt-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", sanitize_line(name)).strip("-").lower() or "step"
+
+
+class PagerScreen(Screen[None]):
+    """Full-screen output of a step or of a whole deployment.
+
+    Args:
+        hub: Where the step feeds come from.
+        deployment: The deployment whose output is shown.
+        step_id: Show only this step (``None``: every step).
+        failed_only: Show only the failed step (the ``o`` key toggles it).
+        pager_runner: Runs the external pager (``$PAGER``); injectable for tests, where
+            the headless driver cannot suspend.
+    """
+
+    DEFAULT_CSS = """
+    PagerScreen { layout: vertical; }
+    PagerScreen #pager-title {
+        height: 1; width: 100%; background: $panel; color: $text; padding: 0 1;
+    }
+    PagerScreen #pager-view { height: 1fr; }
+    PagerScreen #pager-search {
+        height: auto; display: none; background: $panel;
+    }
+    PagerScreen #pager-search.-open { display: block; }
+    PagerScreen #pager-search Input { width: 1fr; border: none; height: 1; padding: 0 1; }
+    PagerScreen #pager-search-mode { width: auto; padding: 0 1; color: $text-muted; }
+    PagerScreen #pager-status {
+        height: 1; width: 100%; background: $boost; color: $text-muted; padding: 0 1;
+    }
+    PagerScreen #pager-status.-warning { color: $warning; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close", id="pager.close"),
+        # Priority: the app runs it before forwarding the next keys, so keys typed right
+        # after "/" (or pasted by tmux) land in the search line, not on pager bindings.
+        Binding("slash", "search", "Search", id="pager.search", priority=True),
+        Binding("n", "next_match", "Next", id="pager.next_match"),
+        Binding("N", "previous_match", "Prev", id="pager.previous_match"),
+        Binding("ampersand", "toggle_filter", "Only matches", id="pager.filter"),
+        Binding("plus", "context(1)", "More context", show=False, id="pager.context_more"),
+        Binding("minus", "context(-1)", "Less context", show=False, id="pager.context_less"),
+        Binding("ctrl+r", "toggle_regex", "Regex", show=False, id="pager.regex"),
+        Binding("ctrl+t", "toggle_case", "Case", show=False, id="pager.case"),
+        Binding("e", "next_error", "Next error", id="pager.next_error"),
+        Binding("E", "previous_error", "Prev error", show=False, id="pager.previous_error"),
+        Binding("o", "toggle_failed_only", "Failed step only", id="pager.failed_only"),
+        Binding("w", "toggle_wrap", "Wrap", id="pager.wrap"),
+        Binding("l", "toggle_line_numbers", "Line numbers", show=False, id="pager.line_numbers"),
+        Binding("colon", "go_to_line", "Go to line", show=False, id="pager.go_to_line"),
+        Binding("g", "top", "Top", show=False, id="pager.top"),
+        Binding("G", "bottom", "Bottom", show=False, id="pager.bottom"),
+        Binding("space", "page_down", "Page down", show=False, id="pager.page_down"),
+        Binding("b", "page_up", "Page up", show=False, id="pager.page_up"),
+        Binding("s", "save", "Save", id="pager.save"),
+        Binding("c", "copy", "Copy", id="pager.copy"),
+        Binding("p", "external_pager", "$PAGER", id="pager.external"),
+    ]
+
+    def __init__(
+        self,
+        hub: OutputHub,
+        deployment: Deployment,
+        step_id: str | None = None,
+        *,
+        failed_only: bool = False,
+        pager_runner: PagerRunner | None = None,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id)
+        self.hub = hub
+        self.deployment = deployment
+        self.step_id = step_id
+        self.failed_only = failed_only
+        self.pager_runner: PagerRunner = pager_runner or run_external_pager
+        self.query_: SearchQuery | None = None
+        self._pattern: re.Pattern[str] | None = None
+        self._matches: array[int] = array("q")
+        self._match_index: int | None = None
+        self._search_version = -1
+        self._searching = False
+        self._search_generation = 0
+        self._filtering = False
+        self._context_lines = 0
+        self._filtered: FilteredSource | None = None
+        self._errors: tuple[int, array[int]] | None = None
+        self._base: StepsSource = StepsSource([])
+        self._unsubscribe: Callable[[], None] | None = None
+        self._live_timer_pending = False
+        self._last_scan_seconds = 0.0
+        self._regex = False
+        self._case = False
+        self._current_error_row: int | None = None
+        self.ready = asyncio.Event()
+        """Set once the shown output is read and the pager positioned (for tests, tools)."""
+
+    # -- composition ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="pager-title")
+        yield OutputView(id="pager-view")
+        with Horizontal(id="pager-search"):
+            yield Input(placeholder="Search output…", id="pager-search-input")
+            yield Label(id="pager-search-mode")
+        yield Static(id="pager-status")
+        yield Footer()
+
+    @property
+    def view(self) -> OutputView:
+        return self.query_one("#pager-view", OutputView)
+
+    def _shown_steps(self) -> list[DeploymentStep]:
+        steps = sorted(self.deployment.steps, key=lambda step: step.sort_order)
+        if self.step_id is not None:
+            return [step for step in steps if step.id == self.step_id]
+        if self.failed_only:
+            failed = self.deployment.failed_step
+            return [failed] if failed is not None else steps
+        return steps
+
+    def _feeds(self) -> list[tuple[DeploymentStep, OutputFeed]]:
+        return [(step, self.hub.feed(self.deployment.id, step.id)) for step in self._shown_steps()]
+
+    def on_mount(self) -> None:
+        last = self.hub.last_search
+        if last is not None:
+            self._regex, self._case = last.regex, last.case_sensitive
+            self.query_one("#pager-search-input", Input).value = last.text
+        self._build(initial=True)
+        self.view.focus()
+        self.watch(self.view, "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self) -> None:
+        self._update_status()
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def _build(self, *, initial: bool = False) -> None:
+        """(Re)build what is shown: the steps, then search and position."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        parts = self._feeds()
+        self._base = StepsSource(parts, settled=self.deployment.is_finished)
+        self._unsubscribe = self._base.subscribe(self._base_changed)
+        self._errors = None
+        self._filtered = None
+        self._matches = array("q")
+        self._match_index = None
+        active = any(not feed.finished and not step.status.is_finished for step, feed in parts)
+        follow = active and self.deployment.failed_step is None
+        self.view.set_source(self._base, follow=follow)
+        self._update_title()
+        self._update_status()
+        self.run_worker(self._position(parts, initial), group="pager-open", exclusive=True)
+
+    async def _position(
+        self, parts: list[tuple[DeploymentStep, OutputFeed]], initial: bool
+    ) -> None:
+        """Once the shown output is read: search again, open a failed one at its error."""
+        await asyncio.gather(*(feed.load() for _, feed in parts))
+        self.view.flush()
+        failed = self.deployment.failed_step
+        if failed is not None and (self.step_id is None or self.step_id == failed.id):
+            index = next((i for i, (s, _) in enumerate(parts) if s.id == failed.id), None)
+            if index is not None:
+                feed = parts[index][1]
+                header = self._base.header_row(index)
+                lines = await self._compute(
+                    feed.size, lambda: find_error_rows(feed.plain_byte_blocks())
+                )
+                if lines:
+                    self._current_error_row = header + 1 + lines[0]
+                self.view.scroll_to_row(header + 1 + lines[0] if lines else header)
+        if self.query_ is not None or (initial and self.hub.last_search is not None):
+            query = self.query_ or self.hub.last_search
+            assert query is not None
+            self._start_search(query, jump=False)
+        self._update_status()
+        self.ready.set()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _total_bytes(self) -> int:
+        return sum(feed.size for _, feed in self._base.parts)
+
+    async def _compute(self, size: int, function: Callable[[], _T]) -> _T:
+        """Run a scan inline for small outputs, in a thread for big ones."""
+        if size < BIG_OUTPUT:
+            return function()
+        return await asyncio.to_thread(function)
+
+    def _base_row_at_top(self) -> int:
+        top = self.view.top_row
+        filtered = self._filtered
+        if filtered is not None:
+            base = filtered.base_row(top)
+            if base == SEPARATOR:  # a "--" row sits between two real rows
+                base = filtered.base_row(top + 1)
+            return max(base, 0)
+        return top
+
+    def _view_row(self, base_row: int) -> int:
+        return self._filtered.row_of_base(base_row) if self._filtered is not None else base_row
+
+    def _update_title(self) -> None:
+        dep = self.deployment
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append("Output ", style="bold")
+        text.append_text(safe_label(dep.operation_name))
+        if dep.site_domain:
+            text.append(" · ")
+            text.append_text(safe_label(dep.site_domain))
+        text.append(f" · {dep.status.value} · {dep.id}", style="dim")
+        if self.step_id is not None:
+            text.append(" · one step", style="dim")
+        elif self.failed_only:
+            text.append(" · failed step only", style="dim")
+        self.query_one("#pager-title", Static).update(text)
+
+    def _update_status(self) -> None:
+        parts: list[str] = []
+        if self.query_ is not None:
+            if self._searching:
+                parts.append(f"/{self.query_.text}  searching…")
+            elif not self._matches:
+                parts.append(f"/{self.query_.text}  no matches")
+            else:
+                index = self._match_index
+                position = f"{index + 1:,} of " if index is not None else ""
+                parts.append(f"/{self.query_.text}  {position}{len(self._matches):,}")
+            flags = [
+                flag
+                for flag, on in (("regex", self.query_.regex), ("Aa", self.query_.case_sensitive))
+                if on
+            ]
+            if flags:
+                parts.append(" ".join(flags))
+        if self._filtering:
+            parts.append(f"only matching lines (context {self._context_lines})")
+        view = self.view
+        if view.wrap:
+            parts.append("wrap")
+        if any(feed.loading or not feed.loaded for _, feed in self._base.parts):
+            loaded = sum(feed.size for _, feed in self._base.parts)
+            parts.append(f"loading… {loaded:,} bytes")
+        where = self._where()
+        if where:
+            parts.append(where)
+        parts.append("following" if view.following else "paused · End follows")
+        truncated = any(feed.truncated for _, feed in self._base.parts)
+        status = self.query_one("#pager-status", Static)
+        if truncated:
+            parts.insert(0, "⚠ output cut short by the backend")
+        status.set_class(truncated, "-warning")
+        status.update(Text("  │  ".join(parts), no_wrap=True, overflow="ellipsis", end=""))
+
+    def _where(self) -> str:
+        """``Copy files 37/120``: the step and line at the top of the screen."""
+        base = self._base
+        if not base.parts:
+            return ""
+        part, inner = base.part_of_row(self._base_row_at_top())
+        part = max(part, 0)
+        step, feed = base.parts[part]
+        name = sanitize_line(step.name)
+        if len(name) > 24:
+            name = name[:23] + "…"
+        return f"{name} {max(inner + 1, 0):,}/{feed.line_count:,}"
+
+    def _base_changed(self) -> None:
+        if not self._live_timer_pending:
+            self._live_timer_pending = True
+            delay = max(RESEARCH_INTERVAL, 2 * self._last_scan_seconds)
+            self.set_timer(delay, self._live_update)
+
+    def _live_update(self) -> None:
+        self._live_timer_pending = False
+        self._errors = None
+        if self.query_ is not None and self._base.version != self._search_version:
+            self._start_search(self.query_, jump=False, keep_position=True)
+        self._update_status()
+
+    def on_output_view_follow_changed(self, event: OutputView.FollowChanged) -> None:
+        self._update_status()
+
+    # -- search --------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        """Open the search line."""
+        search_input = self.query_one("#pager-search-input", Input)
+        bar = self.query_one("#pager-search")
+        bar.add_class("-open")
+        self._update_search_mode()
+        # Focus now, not after the queued keys: a fast typist's next keys go to the input.
+        self.set_focus(search_input)
+        search_input.action_select_all()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While typing a query, "/" is a character, not the (priority) search binding.
+        return not (action == "search" and isinstance(self.focused, Input))
+
+    def _update_search_mode(self) -> None:
+        mode = ("regex" if self._regex else "text") + (" · Aa" if self._case else " · aA")
+        label = self.query_one("#pager-search-mode", Label)
+        label.update(Text(f"{mode}  (ctrl+r regex, ctrl+t case)", end=""))
+
+    def _close_search_bar(self) -> None:
+        self.query_one("#pager-search").remove_class("-open")
+        self.view.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "pager-search-input":
+            return
+        event.stop()
+        text = event.value
+        if not text:
+            self._close_search_bar()
+            self._clear_search()
+            return
+        query = SearchQuery(text, regex=self._regex, case_sensitive=self._case)
+        try:
+            query.compile()
+        except SearchError as error:
+            self.notify(str(error), severity="error", title="Search")
+            return
+        self._close_search_bar()
+        self._start_search(query, jump=True)
+
+    def _clear_search(self) -> None:
+        self.query_ = None
+        self._pattern = None
+        self._matches = array("q")
+        self._match_index = None
+        if self._filtering:
+            self._set_filtering(False)
+        self.view.set_highlight(None)
+        self._update_status()
+
+    def _start_search(self, query: SearchQuery, *, jump: bool, keep_position: bool = False) -> None:
+        try:
+            pattern = query.compile()
+        except SearchError as error:
+            self.notify(str(error), severity="error", title="Search")
+            return
+        previous_row = (
+            self._matches[self._match_index]
+            if keep_position and self._match_index is not None and self._matches
+            else None
+        )
+        self.query_ = query
+        self.hub.last_search = query
+        self._pattern = pattern
+        self._searching = True
+        self._search_generation += 1
+        generation = self._search_generation
+        version = self._base.version
+        self._update_status()
+        self._search_worker(query, pattern, generation, version, jump, previous_row)
+
+    @work(group="pager-search", exclusive=True)
+    async def _search_worker(
+        self,
+        query: SearchQuery,
+        pattern: re.Pattern[str],
+        generation: int,
+        version: int,
+        jump: bool,
+        previous_row: int | None,
+    ) -> None:
+        base = self._base
+        top = self._base_row_at_top()
+        big = self._total_bytes() >= BIG_OUTPUT
+
+        def cancelled() -> bool:
+            return generation != self._search_generation
+
+        def on_first(row: int) -> None:
+            # Jump as soon as the first match below the screen's top is found; the count
+            # ("3 of 41") follows when the whole output is scanned.
+            if big:
+                self.app.call_from_thread(self._early_jump, generation, row)
+            else:
+                self._early_jump(generation, row)
+
+        def scan() -> array[int]:
+            return scan_matches(
+                base,
+                query,
+                start=top if jump else 0,
+                on_first=on_first if jump and not self._filtering else None,
+                cancelled=cancelled,
+            )
+
+        started = time.monotonic()
+        matches = await asyncio.to_thread(scan) if big else scan()
+        self._last_scan_seconds = time.monotonic() - started
+        if cancelled() or base is not self._base:
+            return
+        self._searching = False
+        self._matches = matches
+        self._search_version = version
+        if previous_row is not None and matches:
+            self._match_index = min(bisect_left(matches, previous_row), len(matches) - 1)
+        elif matches:
+            index = bisect_left(matches, top)
+            self._match_index = index if index < len(matches) else 0
+        else:
+            self._match_index = None
+        if self._filtering:
+            self._apply_filter()
+        if jump and self._match_index is not None:
+            self._show_match(self._match_index)
+        else:
+            self._refresh_highlight()
+        if jump and not matches:
+            self.notify(f"No matches for {self.query_.text if self.query_ else ''!r}.")
+        self._update_status()
+
+    def _early_jump(self, generation: int, row: int) -> None:
+        if generation != self._search_generation or self._filtering:
+            return
+        self.view.scroll_to_row(row)
+        self.view.set_highlight(self._pattern, (row, 0))
+
+    def _current_in_view(self) -> tuple[int, int] | None:
+        index = self._match_index
+        if index is None or not self._matches:
+            return None
+        row = self._matches[index]
+        nth = index - bisect_left(self._matches, row)
+        return self._view_row(row), nth
+
+    def _refresh_highlight(self) -> None:
+        self.view.set_highlight(self._pattern, self._current_in_view())
+
+    def _show_match(self, index: int) -> None:
+        self._match_index = index
+        current = self._current_in_view()
+        if current is not None:
+            self.view.scroll_to_row(current[0])
+        self._refresh_highlight()
+        self._update_status()
+
+    def _step_match(self, forward: bool) -> None:
+        if self.query_ is None:
+            self.notify("No search yet: press / to search.")
+            return
+        if self._searching:
+            self.notify("Still searching…")
+            return
+        if not self._matches:
+            self.notify(f"No matches for {self.query_.text!r}.")
+            return
+        index = self._match_index
+        top = self._base_row_at_top()
+        current = self._current_in_view()
+        visible = current is not None and self._is_visible(current[0])
+        if index is None or not visible:
+            # Continue from what is on screen rather than from a match scrolled away from.
+            if forward:
+                index = bisect_left(self._matches, top)
+                index = index if index < len(self._matches) else 0
+            else:
+                index = bisect_left(self._matches, top) - 1
+                index = index if index >= 0 else len(self._matches) - 1
+        else:
+            index = (index + (1 if forward else -1)) % len(self._matches)
+        self._show_match(index)
+
+    def _is_visible(self, view_row: int) -> bool:
+        top = self.view.top_row
+        return top <= view_row < top + self.view.size.height
+
+    def action_next_match(self) -> None:
+        """Go to the next match."""
+        self._step_match(True)
+
+    def action_previous_match(self) -> None:
+        """Go to the previous match."""
+        self._step_match(False)
+
+    def action_toggle_regex(self) -> None:
+        self._regex = not self._regex
+        self._update_search_mode()
+        self._rerun_with_flags()
+
+    def action_toggle_case(self) -> None:
+        self._case = not self._case
+        self._update_search_mode()
+        self._rerun_with_flags()
+
+    def _rerun_with_flags(self) -> None:
+        if self.query_ is None or self.query_.text == "":
+            return
+        if self.query_one("#pager-search").has_class("-open"):
+            return  # applied on Enter
+        self._start_search(
+            SearchQuery(self.query_.text, regex=self._regex, case_sensitive=self._case),
+            jump=False,
+        )
+
+    # -- filter --------------------------------------------------------------------------
+
+    def action_toggle_filter(self) -> None:
+        """Toggle between highlighting matches and showing only the matching lines."""
+        if self.query_ is None:
+            self.notify("Search first (/), then & shows only the matching lines.")
+            return
+        self._set_filtering(not self._filtering)
+
+    def action_context(self, delta: int) -> None:
+        """More or fewer lines of context around matches in "only matching lines" mode."""
+        self._context_lines = max(0, min(self._context_lines + delta, 10))
+        if self._filtering:
+            self._apply_filter()
+        self._update_status()
+
+    def _set_filtering(self, on: bool) -> None:
+        keep = self._base_row_at_top()
+        self._filtering = on
+        if on:
+            self._apply_filter()
+        else:
+            self._filtered = None
+            self.view.set_source(self._base, follow=False)
+            self.view.scroll_to_row(keep, context=0)
+            self._refresh_highlight()
+        self._update_status()
+
+    def _apply_filter(self) -> None:
+        base = self._base
+        headers = [base.header_row(i) for i in range(len(base.parts))]
+        rows = filter_rows(merge(self._matches, headers), base.row_count, self._context_lines)
+        keep = self._base_row_at_top()
+        following = self.view.following
+        self._filtered = FilteredSource(base, rows)
+        self.view.set_source(self._filtered, follow=following)
+        current = self._current_in_view()
+        if not following:
+            target = current[0] if current is not None else self._filtered.row_of_base(keep)
+            self.view.scroll_to_row(target)
+        self._refresh_highlight()
+
+    # -- errors --------------------------------------------------------------------------
+
+    async def _error_rows(self) -> array[int]:
+        version = self._base.version
+        if self._errors is not None and self._errors[0] == version:
+            return self._errors[1]
+        base = self._base
+        rows = await self._compute(
+            self._total_bytes(), lambda: find_error_rows(base.plain_byte_blocks())
+        )
+        self._errors = (version, rows)
+        return rows
+
+    @work(group="pager-errors", exclusive=True)
+    async def _jump_error(self, forward: bool) -> None:
+        rows = await self._error_rows()
+        if not rows:
+            self.notify("No error lines.")
+            return
+        top = self._base_row_at_top()
+        current = self._current_error_row
+        anchor = (
+            current if current is not None and self._is_visible(self._view_row(current)) else None
+        )
+        if forward:
+            index = bisect_right(rows, anchor) if anchor is not None else bisect_left(rows, top)
+            if index >= len(rows):
+                self.notify("No more error lines below.")
+                return
+        else:
+            index = (
+                bisect_left(rows, anchor) if anchor is not None else bisect_left(rows, top)
+            ) - 1
+            if index < 0:
+                self.notify("No more error lines above.")
+                return
+        row = rows[index]
+        self._current_error_row = row
+        filtered = self._filtered
+        if filtered is not None and filtered.base_row(filtered.row_of_base(row)) != row:
+            # The error line is hidden by the filter: show everything again.
+            self._set_filtering(False)
+        self.view.scroll_to_row(self._view_row(row))
+        self.notify(f"Error line {index + 1:,} of {len(rows):,}", timeout=2)
+
+    def action_next_error(self) -> None:
+        """Jump to the next line that looks like an error."""
+        self._jump_error(True)
+
+    def action_previous_error(self) -> None:
+        """Jump to the previous line that looks like an error."""
+        self._jump_error(False)
+
+    # -- view toggles and movement -------------------------------------------------------
+
+    def action_toggle_wrap(self) -> None:
+        """Wrap long lines (or scroll sideways)."""
+        self.view.wrap = not self.view.wrap
+        self._update_status()
+
+    def action_toggle_line_numbers(self) -> None:
+        """Show or hide line numbers."""
+        self.view.line_numbers = not self.view.line_numbers
+
+    def action_toggle_failed_only(self) -> None:
+        """Show only the failed step's output, or every step's again."""
+        if self.step_id is not None:
+            self.notify("The pager shows one step; open it on the deployment to see all steps.")
+            return
+        if self.deployment.failed_step is None:
+            self.notify("No step failed in this deployment.")
+            return
+        self.failed_only = not self.failed_only
+        self._build()
+
+    def action_top(self) -> None:
+        self.view.action_top()
+
+    def action_bottom(self) -> None:
+        self.view.action_follow()
+
+    def action_page_down(self) -> None:
+        self.view.action_page_down()
+
+    def action_page_up(self) -> None:
+        self.view.action_page_up()
+
+    def action_go_to_line(self) -> None:
+        """Ask a line number and go there (in the step at the top of the screen)."""
+        self.app.push_screen(
+            PromptScreen("Go to line", placeholder="line number"), self._go_to_line
+        )
+
+    def _go_to_line(self, answer: str | None) -> None:
+        if answer is None or not answer.strip():
+            return
+        try:
+            number = int(answer.strip().replace(",", "").replace("_", ""))
+        except ValueError:
+            self.notify(f"Not a line number: {answer.strip()!r}", severity="error")
+            return
+        if self._filtering:
+            self._set_filtering(False)
+        base = self._base
+        if not base.parts:
+            return
+        part, _ = base.part_of_row(self._base_row_at_top())
+        part = max(part, 0)
+        feed = base.parts[part][1]
+        line = max(1, min(number, max(feed.line_count, 1)))
+        if number > feed.line_count:
+            self.notify(f"The output has {feed.line_count:,} lines: showing the last.")
+        self.view.scroll_to_row(base.header_row(part) + line, context=0)
+
+    def action_close(self) -> None:
+        """Close the pager (or the search line if it is open)."""
+        bar = self.query_one("#pager-search")
+        if bar.has_class("-open"):
+            self._close_search_bar()
+            return
+        self.dismiss()
+
+    # -- save, copy, $PAGER --------------------------------------------------------------
+
+    def _text_chunks(self, *, colours: bool = False) -> Iterator[str]:
+        """The shown output as text: each step's header then its lines."""
+        with_headers = len(self._base.parts) > 1 or self.step_id is None
+        for index, (_, feed) in enumerate(self._base.parts):
+            if with_headers:
+                yield self._base.row_plain(self._base.header_row(index)) + "\n"
+            if colours:
+                yield from feed.sgr_blocks()
+            else:
+                for _, block in feed.plain_blocks():
+                    yield block + "\n"
+
+    def _default_path(self) -> str:
+        steps = self._shown_steps()
+        what = _slug(steps[0].name) if len(steps) == 1 else "all"
+        return f"./deploytop-{self.deployment.id}-{what}.log"
+
+    def action_save(self) -> None:
+        """Save the shown output (plain text) to a file; the path is asked."""
+        self.app.push_screen(PromptScreen("Save output to", self._default_path()), self._save_to)
+
+    def _save_to(self, answer: str | None) -> None:
+        if answer is None or not answer.strip():
+            return
+        path = Path(answer.strip()).expanduser()
+        self._write_file(path)
+
+    @work(thread=True, group="pager-save")
+    def _write_file(self, path: Path) -> None:
+        # The text is produced in this thread, block by block: a 100 MB output is never
+        # held twice.
+        chunks = self._text_chunks()
+        try:
+            with path.open("w", encoding="utf-8") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+        except OSError as error:
+            message = f"Could not save to {path}: {error.strerror or error}"
+            self.app.call_from_thread(self.notify, message, severity="error", title="Save")
+            return
+        lines = sum(feed.line_count for _, feed in self._base.parts)
+        self.app.call_from_thread(self.notify, f"Saved {lines:,} lines to {path}", title="Save")
+
+    def action_copy(self) -> None:
+        """Copy the selection, or the whole shown output, to the clipboard (OSC 52)."""
+        selected = self.get_selected_text()
+        if selected:
+            text, what = selected, "selection"
+        else:
+            size = self._total_bytes()
+            if size > COPY_LIMIT:
+                self.notify(
+                    f"The output is {size / 1048576:.1f} MB, too big for the clipboard: "
+                    "select lines with the mouse, or save it with s.",
+                    severity="warning",
+                )
+                return
+            text, what = "".join(self._text_chunks()), "output"
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the {what} ({len(text):,} characters) to the clipboard.")
+
+    def action_external_pager(self) -> None:
+        """Hand the output (sanitized, colours kept) to $PAGER and come back."""
+        self._run_external_pager()
+
+    @work(group="pager-external", exclusive=True)
+    async def _run_external_pager(self) -> None:
+        chunks = self._text_chunks(colours=True)
+
+        def write() -> Path:
+            handle, name = tempfile.mkstemp(prefix="deploytop-", suffix=".log")
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+            return Path(name)
+
+        path = await asyncio.to_thread(write)
+        try:
+            await self.pager_runner(self.app, path)
+        except SuspendNotSupported:
+            self.notify("This terminal cannot be handed to $PAGER here.", severity="error")
+        except OSError as error:
+            pager = os.environ.get("PAGER") or "less -R"
+            self.notify(f"Could not run {pager!r}: {error}", severity="error")
+        finally:
+            path.unlink(missing_ok=True)
+        self.view.refresh()
