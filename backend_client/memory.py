@@ -766,6 +766,7 @@ class InMemoryStore:
             return
         offset = len(step.output)
         step.output += data
+        record.changed()  # snapshots carry output_size
         team = self._teams[record.team_id]
         self._emit(
             team,

@@ -20,6 +20,7 @@ import pytest
 from backend_client import Backend, FakeClock, Role, Site, Team, User
 from backend_client.memory import InMemoryStore
 
+from ..server.harness import http_backends
 from .pipelines_for_tests import registry
 
 BackendFactory = Callable[[str], Backend]
@@ -31,7 +32,10 @@ async def memory_backends(store: InMemoryStore, users: list[User]) -> AsyncItera
     yield store.backend_for
 
 
-BACKEND_KINDS: dict[str, BackendKind] = {"memory": memory_backends}
+BACKEND_KINDS: dict[str, BackendKind] = {
+    "memory": memory_backends,
+    "http": http_backends,  # the same store served by deploytop's server under uvicorn
+}
 
 
 @dataclass

@@ -191,3 +191,14 @@ async def test_same_seed_gives_the_same_run() -> None:
         await store.stop()
     assert runs[0] == runs[1]
     assert {r["status"] for r in runs[0]} <= {"completed", "failed"}
+
+
+async def test_snapshots_report_the_output_size_as_it_grows(world: World) -> None:
+    d = await world.operator.trigger_deployment(world.team_a.id, "three_steps", world.site_a1.id)
+    await wait_step(world, d.id, 0, StepStatus.RUNNING)
+    for _ in range(2):
+        got = await world.operator.get_deployment(d.id)
+        listed = (await world.operator.list_deployments(world.team_a.id)).data[0]
+        chunk = await world.operator.read_output(d.id, d.steps[0].id)
+        assert got.steps[0].output_size == listed.steps[0].output_size == chunk.total_size > 0
+        await world.advance(STEP_SECONDS / 2)
