@@ -1,0 +1,123 @@
+"""Settings precedence (flags > env > file), and the CLI's one-line errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tui.cli import main
+from tui.settings import SettingsError, config_path, load_settings
+
+
+def test_defaults_without_file() -> None:
+    settings = load_settings()
+    assert settings.backend is None
+    assert settings.theme == "deploytop-dark"
+    assert settings.bell is True
+    assert settings.demo.seed == 7
+
+
+def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        'theme = "deploytop-light"\nbell = false\npage_size = 40\n'
+        '[keymap]\ncancel = "x"\n[demo]\nspeed = 30\n'
+    )
+    monkeypatch.setenv("DEPLOYTOP_CONFIG", str(config))
+    settings = load_settings()
+    assert settings.theme == "deploytop-light"
+    assert settings.bell is False
+    assert settings.keymap == {"cancel": "x"}
+    assert settings.demo.speed == 30
+    monkeypatch.setenv("DEPLOYTOP_PAGE_SIZE", "60")
+    monkeypatch.setenv("DEPLOYTOP_DEMO__SEED", "11")
+    settings = load_settings()
+    assert settings.page_size == 60
+    assert settings.demo.seed == 11
+    assert settings.demo.speed == 30
+    settings = load_settings(theme="textual-dark", page_size=None)
+    assert settings.theme == "textual-dark"
+    assert settings.page_size == 60
+
+
+def test_xdg_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEPLOYTOP_CONFIG")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert config_path() == tmp_path / "deploytop" / "config.toml"
+    (tmp_path / "deploytop").mkdir()
+    config_path().write_text("read_only = true\n")
+    assert load_settings().read_only is True
+
+
+def test_bad_file_and_bad_values_are_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    monkeypatch.setenv("DEPLOYTOP_CONFIG", str(config))
+    config.write_text("theme = \n")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "config file" in str(info.value) and "\n" not in str(info.value)
+    config.write_text("colour = 'red'\n")
+    with pytest.raises(SettingsError, match="colour"):
+        load_settings()
+    config.write_text("")
+    monkeypatch.setenv("DEPLOYTOP_PAGE_SIZE", "0")
+    with pytest.raises(SettingsError, match="page_size"):
+        load_settings()
+
+
+def test_cli_errors_are_one_line_without_traceback() -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["--theme", "no-such-theme"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "deploytop: error: unknown theme 'no-such-theme' (try deploytop-dark, deploytop-light)"
+    )
+    result = runner.invoke(main, ["--backend", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert "needs --token" in result.output
+    result = runner.invoke(main, ["--bogus"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_version_and_subcommands_registered() -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.startswith("deploytop, version ")
+    result = runner.invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "serve" in result.output
+
+
+def test_unreachable_backend_is_one_line() -> None:
+    # A real process: the app starts, cannot reach the backend, and exits with one line.
+    exe = Path(sys.executable).parent / "deploytop"
+    if not exe.exists():
+        pytest.skip("deploytop console script not installed")
+    if shutil.which("script") is None:
+        pytest.skip("util-linux script(1) is not installed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYTOP_")}
+    env["DEPLOYTOP_CONFIG"] = "/nonexistent/config.toml"
+    env["TERM"] = "xterm-256color"
+    proc = subprocess.run(
+        ["script", "-qec", f"{exe} --backend http://127.0.0.1:9 --token t", "/dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 1
+    assert "deploytop: error: cannot load deployments: cannot reach http://127.0.0.1:9" in (
+        proc.stdout
+    )
+    assert "Traceback" not in proc.stdout

@@ -1,0 +1,1 @@
+"""deploytop's terminal dashboard: the app, its screens and widgets (Textual)."""

@@ -1,0 +1,149 @@
+"""The dashboard app: a composition root that wires settings, a backend and the screens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from backend_client.clock import Clock, SystemClock
+from backend_client.contract import Backend
+from backend_client.events import StepOutput, StepUpdated
+from backend_client.models import Deployment
+from tui.commands import DashboardCommands
+from tui.screens.dashboard import DashboardScreen
+from tui.settings import Settings
+from tui.state import DashboardState
+from tui.themes import STATUS_DEFAULTS, THEMES
+from tui.widgets.detail import DetailPane
+
+if TYPE_CHECKING:
+    from tui.output.feed import OutputHub
+
+__all__ = ["DeploytopApp", "Service"]
+
+
+class Service(Protocol):
+    """Something that runs alongside the app (the embedded demo backend)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class DeploytopApp(App[int]):
+    """Deployments, live, for one caller of one backend.
+
+    Args:
+        settings: What the operator configured.
+        backend: Where deployments come from.
+        clock: Time for relative times, durations and staleness (tests pass a FakeClock).
+        services: Started on mount, stopped on exit (e.g. the embedded demo engine).
+    """
+
+    TITLE = "deploytop"
+    CSS_PATH = Path(__file__).resolve().parent.parent / "styles" / "dashboard.tcss"
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
+        Binding("ctrl+c", "help_quit", show=False, system=True, id="help_quit"),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        backend: Backend,
+        *,
+        clock: Clock | None = None,
+        services: Sequence[Service] = (),
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.backend = backend
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.services = list(services)
+        self.fatal_error: str | None = None
+        """Set when the app exits because it cannot work (bad token, unreachable backend)."""
+        self._hub: OutputHub | None = None
+        self.state = DashboardState(on_output=self._dispatch_output)
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = settings.theme
+        keymap = dict(settings.keymap)
+        if "cancel" in keymap:
+            # The read-only twin of "cancel" (it explains the refusal) follows its keys.
+            keymap.setdefault("cancel.read_only", keymap["cancel"])
+        self.set_keymap(keymap)
+
+    @property
+    def hub(self) -> OutputHub:
+        """Every step output the app follows (made on first use: startup need not load it)."""
+        if self._hub is None:
+            from tui.output.feed import OutputHub
+
+            self._hub = OutputHub(self.backend)
+        return self._hub
+
+    def _dispatch_output(self, event: StepOutput | StepUpdated) -> None:
+        # No hub yet means no step output is followed: nothing to update.
+        if self._hub is not None:
+            self._hub.dispatch(event)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(STATUS_DEFAULTS)
+
+    async def on_mount(self) -> None:
+        if self.settings.keymap:
+            from tui.keys import unknown_binding_ids
+
+            unknown = unknown_binding_ids(self.settings.keymap)
+            if unknown:
+                self.notify(
+                    "keymap: no binding with id " + ", ".join(repr(i) for i in unknown),
+                    title="Settings",
+                    severity="warning",
+                    markup=False,
+                )
+        for service in self.services:
+            await service.start()
+        await self.push_screen(
+            DashboardScreen(
+                self.backend,
+                self.state,
+                self.clock,
+                read_only=self.settings.read_only,
+                team_id=self.settings.team,
+                page_size=self.settings.page_size,
+                stale_after=self.settings.stale_after,
+            )
+        )
+
+    async def on_unmount(self) -> None:
+        if self._hub is not None:
+            self._hub.close()
+        for service in reversed(self.services):
+            await service.stop()
+        await self.backend.aclose()
+
+    def fail(self, message: str) -> None:
+        """Exit because the dashboard cannot work; the CLI prints ``message`` in one line."""
+        self.fatal_error = message
+        self.exit(1, return_code=1)
+
+    # -- output (helper "output"'s widgets) ----------------------------------------------
+
+    def show_output(self, pane: DetailPane, dep: Deployment | None, step_id: str | None) -> None:
+        """Point the detail pane's output view at a step (or at nothing)."""
+        if dep is None or step_id is None:
+            pane.set_feed(None)  # no step: no need to wake the output machinery
+            return
+        pane.set_feed(self.hub.feed(dep.id, step_id))
+
+    def open_pager(self, dep: Deployment, *, step_id: str | None, failed_only: bool) -> None:
+        """Open the full-screen output pager."""
+        from tui.output.pager import PagerScreen
+
+        self.push_screen(PagerScreen(self.hub, dep, step_id=step_id, failed_only=failed_only))

@@ -1,0 +1,163 @@
+"""``deploytop``: the dashboard (default) and its subcommands.
+
+Imports are lazy: ``deploytop --help`` and the dashboard's first frame should not pay for
+the server or the headless commands.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+__all__ = ["main"]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"deploytop: error: {message}", err=True)
+    sys.exit(2)
+
+
+class _Group(click.Group):
+    """A group whose subcommands are registered lazily (and only if they exist yet)."""
+
+    _LAZY: dict[str, tuple[str, str]] = {
+        "serve": ("backend_server.cli", "serve"),
+    }
+    _LAZY_GROUPS: tuple[tuple[str, str], ...] = (("tui.headless", "commands"),)
+
+    def _load_lazy(self) -> None:
+        if getattr(self, "_lazy_loaded", False):
+            return
+        self._lazy_loaded = True
+        import importlib
+
+        for name, (module_name, attr) in self._LAZY.items():
+            try:
+                command = getattr(importlib.import_module(module_name), attr)
+            except (ImportError, AttributeError):
+                continue
+            if isinstance(command, click.Command):
+                self.add_command(command, name)
+        for module_name, attr in self._LAZY_GROUPS:
+            try:
+                commands = getattr(importlib.import_module(module_name), attr)
+            except (ImportError, AttributeError):
+                continue
+            if isinstance(commands, click.Group):
+                for sub_name, sub in commands.commands.items():
+                    self.add_command(sub, sub_name)
+            elif isinstance(commands, click.Command):
+                self.add_command(commands)
+            else:
+                for sub in commands:
+                    if isinstance(sub, click.Command):
+                        self.add_command(sub)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_lazy()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self._load_lazy()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+
+@click.group(
+    cls=_Group,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("--backend", metavar="URL", help="A deploytop server (default: embedded demo).")
+@click.option("--token", metavar="TOKEN", help="API token for --backend.")
+@click.option("--team", metavar="TEAM", help="Team id or name to open (default: your first team).")
+@click.option(
+    "--read-only",
+    is_flag=True,
+    default=None,
+    help="Hide and refuse every action that changes anything.",
+)
+@click.option("--theme", metavar="NAME", help="deploytop-dark, deploytop-light, textual-dark, ...")
+@click.option(
+    "--no-bell",
+    "bell",
+    flag_value=False,
+    default=None,
+    help="Do not ring the bell when a deployment fails.",
+)
+@click.version_option(None, "--version", package_name="deploytop", prog_name="deploytop")
+@click.pass_context
+def main(
+    ctx: click.Context,
+    backend: str | None,
+    token: str | None,
+    team: str | None,
+    read_only: bool | None,
+    theme: str | None,
+    bell: bool | None,
+) -> None:
+    """A live terminal dashboard for deployment pipelines.
+
+    With no command, opens the dashboard: on the embedded demo backend, or on a deploytop
+    server with --backend URL --token TOKEN. Settings also come from DEPLOYTOP_* variables
+    and the config file ($XDG_CONFIG_HOME/deploytop/config.toml, or $DEPLOYTOP_CONFIG).
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from tui.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(
+            backend=backend, token=token, team=team, read_only=read_only, theme=theme, bell=bell
+        )
+    except SettingsError as exc:
+        _fail(str(exc))
+        return
+    sys.exit(run_dashboard(settings))
+
+
+def run_dashboard(settings: Any) -> int:
+    """Build the backend, run the app, and turn a fatal error into one line."""
+    from tui.settings import Settings
+
+    assert isinstance(settings, Settings)
+    services: list[Any] = []
+    if settings.backend:
+        if settings.token is None:
+            _fail("--backend needs --token (or DEPLOYTOP_TOKEN)")
+        try:
+            from backend_client.http import HttpBackend
+        except ImportError:
+            _fail("this build has no HTTP client (backend_client.http)")
+            return 2
+        assert settings.token is not None
+        try:
+            backend: Any = HttpBackend(settings.backend, settings.token.get_secret_value())
+        except Exception as exc:  # a malformed URL, said in one line
+            _fail(f"cannot use backend {settings.backend!r}: {exc}")
+            return 2
+    else:
+        from tui.embedded import EmbeddedDemo
+
+        demo = EmbeddedDemo(settings.demo)
+        backend = demo.backend
+        services.append(demo)
+
+    from textual.app import InvalidThemeError
+
+    from tui.app import DeploytopApp
+
+    try:
+        app = DeploytopApp(settings, backend, services=services)
+    except InvalidThemeError:
+        _fail(f"unknown theme {settings.theme!r} (try deploytop-dark, deploytop-light)")
+        return 2
+    code = app.run()
+    if app.fatal_error:
+        click.echo(f"deploytop: error: {app.fatal_error}", err=True)
+        return 1
+    return code or 0

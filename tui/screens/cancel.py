@@ -1,0 +1,134 @@
+"""Confirm cancelling a deployment: says what will happen, takes a reason, defaults to No."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from backend_client.models import Deployment, DeploymentStatus, StepStatus
+from backend_client.sanitize import sanitize_line
+
+__all__ = ["CancelRequest", "CancelScreen", "describe_cancel"]
+
+
+@dataclass(frozen=True)
+class CancelRequest:
+    """The operator confirmed: cancel ``deployment_id`` with this reason."""
+
+    deployment_id: str
+    reason: str | None
+
+
+def describe_cancel(dep: Deployment) -> str:
+    """What cancelling will do, in the operator's words (plain text)."""
+    total = len(dep.steps)
+    queued = sum(1 for s in dep.steps if s.status is StepStatus.QUEUED)
+    running = dep.running_step
+    if dep.status is DeploymentStatus.QUEUED or running is None:
+        return (
+            f"It has not started yet: none of its {total} steps will run."
+            if dep.status is DeploymentStatus.QUEUED
+            else f"No step is running right now; {queued} queued step(s) will not run."
+        )
+    position = dep.steps.index(running) + 1
+    name = sanitize_line(running.name)
+    return (
+        f"Step {position} of {total}, “{name}”, is running now and will be stopped; "
+        f"{queued} queued step(s) after it will not run."
+    )
+
+
+class CancelScreen(ModalScreen[CancelRequest | None]):
+    """Asks before cancelling. Escape or "No" (focused first) keep it running."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_no", "Keep running", id="cancel_dialog.no"),
+    ]
+
+    DEFAULT_CSS = """
+    CancelScreen { align: center middle; }
+    CancelScreen > #cancel-dialog {
+        width: 72;
+        max-width: 95%;
+        height: auto;
+        border: thick $error 70%;
+        background: $surface;
+        padding: 1 2;
+    }
+    CancelScreen #cancel-title { text-style: bold; margin-bottom: 1; }
+    CancelScreen #cancel-what { margin-bottom: 1; }
+    CancelScreen #cancel-reason { margin-bottom: 1; }
+    CancelScreen #cancel-buttons { height: auto; align-horizontal: right; }
+    CancelScreen Button { margin-left: 2; }
+    """
+
+    def __init__(
+        self,
+        deployment: Deployment,
+        current: Callable[[], Deployment | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.deployment = deployment
+        self.current = current
+        """Where the latest snapshot is read from: the text follows the deployment live."""
+
+    def compose(self) -> ComposeResult:
+        dep = self.deployment
+        title = Text("Cancel ", end="")
+        title.append(f"“{sanitize_line(dep.operation_name)}”")
+        title.append(f" on {sanitize_line(dep.site_domain or dep.site_id)}?")
+        with Vertical(id="cancel-dialog"):
+            yield Static(title, id="cancel-title")
+            yield Static(Text(describe_cancel(dep)), id="cancel-what")
+            yield Label("Reason (optional):")
+            yield Input(placeholder="why it is cancelled", id="cancel-reason", max_length=500)
+            with Horizontal(id="cancel-buttons"):
+                yield Button("No, keep it running", id="no", variant="primary")
+                yield Button("Yes, cancel it", id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+        if self.current is not None:
+            self.set_interval(0.5, self._follow)
+
+    def _follow(self) -> None:
+        assert self.current is not None
+        latest = self.current()
+        if latest is None or latest is self.deployment:
+            return
+        self.deployment = latest
+        what = self.query_one("#cancel-what", Static)
+        if latest.status.is_finished:
+            what.update(
+                Text(f"It has {latest.status.value} meanwhile: there is nothing left to cancel.")
+            )
+            self.query_one("#yes", Button).disabled = True
+        else:
+            what.update(Text(describe_cancel(latest)))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "yes":
+            self._confirm()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter in the reason field moves on to the buttons; it never confirms by itself.
+        event.stop()
+        self.query_one("#yes", Button).focus()
+
+    def _confirm(self) -> None:
+        reason = self.query_one("#cancel-reason", Input).value.strip() or None
+        self.dismiss(CancelRequest(self.deployment.id, reason))
+
+    def action_dismiss_no(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,552 @@
+"""The deployment list: a line-API ScrollView over the state's flattened rows.
+
+Only visible lines are drawn, each from a small per-row cache. A change repaints only the
+rows it touched that are on screen; durations of visible running rows tick once a second.
+The cursor and the top of the view follow row *identity* (deployment id, step), so rows
+appearing above (a new deployment, a page of history, an expansion) never make the view
+jump.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from backend_client.clock import Clock
+from backend_client.models import Deployment, DeploymentStatus, DeploymentStep, StepStatus
+from backend_client.sanitize import sanitize_line
+from tui.format import duration_text, relative_time, status_glyph
+from tui.state import Changes, DashboardState, Row, bisect_row
+
+__all__ = ["DeploymentList"]
+
+_STATUS_WIDTH = 12  # glyph, space, "cancelled", padding
+_CACHE_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Widths of the optional columns of a deployment row (0 = hidden)."""
+
+    name: int
+    type: int
+    site: int
+    who: int
+    when: int
+
+
+def _layout(width: int) -> _Columns:
+    # Fixed: caret 2 + status 12 + duration 8 + progress 6. Optional columns are added in
+    # order of importance while the operation name (which usually names the site too)
+    # keeps at least 30 cells.
+    fixed = 2 + _STATUS_WIDTH + 8 + 6
+    columns = {"site": 0, "when": 0, "type": 0, "who": 0}
+    wanted = (("when", 10), ("site", 26), ("who", 18), ("type", 21))
+    room = width - fixed
+    for key, size in wanted:
+        if room - size >= 30:
+            columns[key] = size
+            room -= size
+    return _Columns(name=max(room, 1), **columns)
+
+
+def _cell(text: str, width: int, style: Style | None = None, *, right: bool = False) -> Text:
+    t = Text(text, style=style or "", no_wrap=True, overflow="ellipsis", end="")
+    if t.cell_len > width:
+        t.truncate(width, overflow="ellipsis")
+    pad = width - t.cell_len
+    if pad > 0:
+        if right:
+            t = Text(" " * pad, end="") + t
+        else:
+            t.append(" " * pad)
+    return t
+
+
+class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
+    """Deployments newest first; each expands into its steps."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("home,g", "first", "First", show=False, id="list.first"),
+        Binding("end,G", "last", "Last", show=False, id="list.last"),
+        Binding("right,l", "expand", "Expand", show=False, id="list.expand"),
+        Binding("left,h", "collapse", "Collapse", show=False, id="list.collapse"),
+        Binding("space", "toggle_expand", "Expand/collapse", id="list.toggle"),
+        Binding("enter", "activate", "Open", show=False, id="list.activate"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "deployment-list--cursor",
+        "deployment-list--dim",
+        "deployment-list--more",
+        "deployment-list--queued",
+        "deployment-list--running",
+        "deployment-list--completed",
+        "deployment-list--failed",
+        "deployment-list--cancelled",
+        "deployment-list--skipped",
+    }
+
+    DEFAULT_CSS = """
+    DeploymentList {
+        background: $surface;
+        overflow-x: hidden;
+    }
+    DeploymentList > .deployment-list--cursor { background: $block-cursor-blurred-background; }
+    DeploymentList:focus > .deployment-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+    }
+    DeploymentList > .deployment-list--dim { color: $text-muted; }
+    DeploymentList > .deployment-list--more { color: $text-muted; text-style: italic; }
+    DeploymentList > .deployment-list--queued { color: $status-queued; }
+    DeploymentList > .deployment-list--running { color: $status-running; text-style: bold; }
+    DeploymentList > .deployment-list--completed { color: $status-completed; }
+    DeploymentList > .deployment-list--failed { color: $status-failed; text-style: bold; }
+    DeploymentList > .deployment-list--cancelled { color: $status-cancelled; }
+    DeploymentList > .deployment-list--skipped { color: $status-skipped; }
+    """
+
+    class Highlighted(Message):
+        """The cursor moved to another row (or the row under it went away)."""
+
+        def __init__(self, deployment_list: DeploymentList, row: Row | None) -> None:
+            super().__init__()
+            self.deployment_list = deployment_list
+            self.row = row
+
+        @property
+        def control(self) -> DeploymentList:
+            return self.deployment_list
+
+    class NeedMore(Message):
+        """The view is near the end of what is loaded: page in older history."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, DeploymentList.NeedMore)
+
+    class Activated(Message):
+        """Enter on a step row (the screen opens its output)."""
+
+        def __init__(self, row: Row) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(
+        self,
+        state: DashboardState,
+        clock: Clock,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.state = state
+        self.clock = clock
+        self.cursor = 0
+        self._cursor_key: Row | None = None
+        self._anchor: Row | None = None
+        self._cache: dict[Row, tuple[object, ...]] = {}
+        self.loading_more = False
+        self._announced: Row | None = None
+        self._new_view = False
+        self._ticks = 0
+
+    # -- public --------------------------------------------------------------------------
+
+    @property
+    def cursor_row(self) -> Row | None:
+        rows = self.state.rows
+        return rows[self.cursor] if 0 <= self.cursor < len(rows) else None
+
+    def select(self, row: Row, *, center: bool = False) -> None:
+        """Move the cursor to a row (if it is visible)."""
+        index = self.state.row_index(*row)
+        if index is not None:
+            self._move(index, center=center)
+
+    def apply_changes(self, changes: Changes) -> None:
+        """Bring the view up to date with what changed in the state."""
+        state = self.state
+        if changes.new_view:
+            self._new_view = True
+        if changes.structural:
+            self._cache.clear()
+            old_top = round(self.scroll_y)
+            self._sync_size()
+            key = self._cursor_key
+            if self._new_view and state.loaded:
+                # Another filter or team: keep the selected deployment if it is still
+                # listed, else start at the top.
+                self._new_view = False
+                if key is not None and key[0] in state.deployments:
+                    self.cursor = self._nearest(key)
+                    self.scroll_cursor_visible(center=True)
+                else:
+                    self.cursor = 0
+                    self.set_scroll(None, 0)
+            else:
+                if key is not None:
+                    self.cursor = self._nearest(key)
+                if old_top > 0 and self._anchor is not None:
+                    # Rows came or went above the view: keep the same rows in view.
+                    self.set_scroll(None, self._nearest(self._anchor))
+            self.cursor = min(self.cursor, max(len(state.rows) - 1, 0))
+            self.scroll_cursor_visible()
+            self._remember()
+            self.refresh()
+            self._announce()
+            self._check_more()
+            return
+        if changes.dirty:
+            # Re-render the changed rows that are on screen, and repaint only those whose
+            # text or colours really changed (a step starting often changes nothing shown).
+            top = round(self.scroll_y)
+            bottom = min(top + self.size.height, len(state.rows))
+            width = self.scrollable_content_region.width
+            rows = state.rows
+            for dep_id in changes.dirty:
+                span = state.row_span(dep_id)
+                if span is None:
+                    continue
+                start, count = span
+                for y in range(max(start, top), min(start + count, bottom)):
+                    row = rows[y]
+                    cached = self._cache.get(row)
+                    before = cached[5] if cached is not None else None
+                    if self._row_strip(row, width, y == self.cursor) != before:
+                        self.refresh_line(y)
+
+    def tick(self) -> None:
+        """Repaint visible rows whose duration is ticking (running ones).
+
+        Every 30 ticks the whole view is repainted so relative times ("5m ago") move on.
+        """
+        self._ticks += 1
+        if self._ticks % 30 == 0:
+            self.refresh()
+            return
+        rows = self.state.rows
+        deployments = self.state.deployments
+        top = round(self.scroll_y)
+        for y in range(top, min(top + self.size.height, len(rows))):
+            dep_id, step = rows[y]
+            dep = deployments[dep_id]
+            if step < 0:
+                running = dep.status is DeploymentStatus.RUNNING
+            else:
+                running = step < len(dep.steps) and dep.steps[step].status is StepStatus.RUNNING
+            if running:
+                self.refresh_line(y)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self._move(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self._move(self.cursor - max(self.size.height - 1, 1))
+
+    def action_page_down(self) -> None:
+        self._move(self.cursor + max(self.size.height - 1, 1))
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(len(self.state.rows) - 1)
+
+    def action_expand(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        dep_id, step = row
+        if step >= 0:
+            return
+        if dep_id in self.state.expanded:
+            self._move(self.cursor + 1)
+            return
+        self._expand(dep_id)
+
+    def action_collapse(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        dep_id, step = row
+        if step >= 0 or dep_id in self.state.expanded:
+            self.state.collapse(dep_id)
+            self._cursor_key = (dep_id, -1)
+            self.apply_changes(self.state.take_changes())
+
+    def action_toggle_expand(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        dep_id, _ = row
+        if dep_id in self.state.expanded:
+            self.state.collapse(dep_id)
+            self._cursor_key = (dep_id, -1)
+            self.apply_changes(self.state.take_changes())
+        else:
+            self._expand(dep_id)
+
+    def action_activate(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        if row[1] < 0:
+            self.action_toggle_expand()
+        else:
+            self.post_message(self.Activated(row))
+
+    def _expand(self, dep_id: str) -> None:
+        self.state.expand(dep_id)
+        dep = self.state.deployments[dep_id]
+        target: Row = (dep_id, -1)
+        failed = dep.failed_step
+        if failed is not None:
+            # A failed deployment opens at its failed step: that is what the operator wants.
+            target = (dep_id, dep.steps.index(failed))
+        self._cursor_key = target
+        self.apply_changes(self.state.take_changes())
+        index = self.state.row_index(*target)
+        if index is not None:
+            self._move(index)
+        span = self.state.row_span(dep_id)
+        if span is not None:
+            # Bring the whole expansion into view when it fits.
+            start, count = span
+            if count <= self.size.height:
+                end = start + count
+                if end > self.scroll_y + self.size.height:
+                    self.scroll_to(y=end - self.size.height, animate=False)
+
+    # -- events --------------------------------------------------------------------------
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        index = round(self.scroll_y) + offset.y
+        if not 0 <= index < len(self.state.rows):
+            return
+        if index == self.cursor or offset.x < 2:
+            self.action_toggle_expand()
+        else:
+            self._move(index)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._cache.clear()
+        self._sync_size()
+        self._check_more()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._remember()
+        self._check_more()
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _sync_size(self) -> None:
+        height = len(self.state.rows) + (0 if self.state.exhausted and not self.state.rows else 1)
+        self.virtual_size = Size(self.scrollable_content_region.width, height)
+
+    def _nearest(self, row: Row) -> int:
+        rows = self.state.rows
+        if not rows:
+            return 0
+        index = bisect_row(rows, *row)
+        return min(index, len(rows) - 1)
+
+    def _remember(self) -> None:
+        rows = self.state.rows
+        if not rows:
+            return  # a list being reloaded: keep what was selected
+        top = round(self.scroll_y)
+        self._anchor = rows[top] if 0 <= top < len(rows) else None
+        self._cursor_key = rows[self.cursor] if 0 <= self.cursor < len(rows) else None
+
+    def _move(self, index: int, *, center: bool = False) -> None:
+        rows = self.state.rows
+        if not rows:
+            return
+        index = max(0, min(index, len(rows) - 1))
+        old = self.cursor
+        self.cursor = index
+        self._cursor_key = rows[index]
+        if old != index:
+            self.refresh_line(old)
+            self.refresh_line(index)
+        self.scroll_cursor_visible(center=center)
+        self._announce()
+        self._check_more()
+
+    def scroll_cursor_visible(self, *, center: bool = False) -> None:
+        height = self.size.height
+        if height <= 0:
+            return
+        top = round(self.scroll_y)
+        if center:
+            self.scroll_to(y=max(self.cursor - height // 2, 0), animate=False, immediate=True)
+        elif self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        self._remember()
+
+    def _announce(self) -> None:
+        row = self.cursor_row
+        if row != self._announced:
+            self._announced = row
+            self.post_message(self.Highlighted(self, row))
+
+    def _check_more(self) -> None:
+        state = self.state
+        if not state.loaded or state.exhausted or self.loading_more:
+            return
+        height = max(self.size.height, 10)
+        if max(round(self.scroll_y) + height, self.cursor) + 2 * height >= len(state.rows):
+            self.loading_more = True
+            self.post_message(self.NeedMore())
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"deployment-list--{name}")
+
+    def render_line(self, y: int) -> Strip:
+        index = round(self.scroll_y) + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        rows = self.state.rows
+        if index < len(rows):
+            strip = self._row_strip(rows[index], width, index == self.cursor)
+        elif index == len(rows):
+            strip = self._end_strip(width)
+        else:
+            return Strip.blank(width, base)
+        return strip
+
+    def _end_strip(self, width: int) -> Strip:
+        state = self.state
+        if not state.loaded:
+            label = "  loading…"
+        elif state.exhausted and state.rows:
+            label = "  — end of history —"
+        elif state.exhausted:
+            label = (
+                "  — no deployments —"
+                if state.filter.is_empty
+                else "  — nothing matches the filter (x clears it) —"
+            )
+        else:
+            label = "  loading older deployments…"
+        text = _cell(label, width, self._style("more"))
+        return self._to_strip(text, width)
+
+    def _to_strip(self, text: Text, width: int, post: Style | None = None) -> Strip:
+        # One Strip per line: Strip objects are costly to make (each carries caches).
+        if text.cell_len != width:
+            text.truncate(width, overflow="ellipsis", pad=True)
+        segments = Segment.apply_style(
+            text.render(self.app.console), self.rich_style, post_style=post
+        )
+        return Strip(list(segments), width)
+
+    def _row_strip(self, row: Row, width: int, is_cursor: bool) -> Strip:
+        dep_id, step = row
+        dep = self.state.deployments[dep_id]
+        running = dep.status is DeploymentStatus.RUNNING
+        if step >= 0 and step < len(dep.steps):
+            running = dep.steps[step].status is StepStatus.RUNNING
+        now = self.clock.now()
+        # Relative times and running durations change with time: key on the second.
+        tick = int(now.timestamp()) if running else int(now.timestamp()) // 60
+        expanded = dep_id in self.state.expanded
+        key = (dep, width, is_cursor, tick, expanded)
+        cached = self._cache.get(row)
+        if cached is not None and cached[:5] == key:
+            strip = cached[5]
+            assert isinstance(strip, Strip)
+            return strip
+        if step < 0:
+            text = self._deployment_text(dep, width, now, expanded)
+        else:
+            text = self._step_text(dep, step, width, now)
+        strip = self._to_strip(text, width, self._style("cursor") if is_cursor else None)
+        if len(self._cache) > _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[row] = (*key, strip)
+        return strip
+
+    def _status_cell(self, status: DeploymentStatus | StepStatus) -> Text:
+        word = f"{status_glyph(status)} {status.value}"
+        return _cell(word, _STATUS_WIDTH, self._style(status.value))
+
+    def _deployment_text(self, dep: Deployment, width: int, now: datetime, expanded: bool) -> Text:
+        cols = _layout(width)
+        dim = self._style("dim")
+        parts: list[Text] = [
+            Text("▾ " if expanded else "▸ ", style=dim, end=""),
+            self._status_cell(dep.status),
+            _cell(sanitize_line(dep.operation_name), cols.name - 1),
+            Text(" ", end=""),
+        ]
+        if cols.type:
+            parts.append(_cell(sanitize_line(dep.type), cols.type, dim))
+        if cols.site:
+            parts.append(_cell(sanitize_line(dep.site_domain or dep.site_id), cols.site))
+        if cols.who:
+            parts.append(_cell(sanitize_line(dep.user_name or dep.user_id), cols.who, dim))
+        if cols.when:
+            parts.append(_cell(relative_time(dep.created_at, now), cols.when, dim, right=True))
+        duration = dep.duration(now)
+        parts.append(_cell(duration_text(duration) if duration else "", 8, right=True))
+        if dep.status.is_active:
+            done, total = dep.progress
+            parts.append(_cell(f"{done}/{total}", 6, self._style(dep.status.value), right=True))
+        else:
+            parts.append(Text(" " * 6, end=""))
+        return Text("", end="").join(parts)
+
+    def _step_text(self, dep: Deployment, index: int, width: int, now: datetime) -> Text:
+        if index >= len(dep.steps):
+            return Text("")
+        step: DeploymentStep = dep.steps[index]
+        dim = self._style("dim")
+        last = index == len(dep.steps) - 1
+        lead = Text(("    └ " if last else "    ├ "), style=dim, end="")
+        name_width = max(width - 6 - _STATUS_WIDTH - 8 - 6, 1)
+        duration = step.duration(now)
+        return Text("", end="").join(
+            [
+                lead,
+                self._status_cell(step.status),
+                _cell(sanitize_line(step.name), name_width),
+                _cell(duration_text(duration) if duration else "", 8, right=True),
+                Text(" " * 6, end=""),
+            ]
+        )
