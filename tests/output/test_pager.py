@@ -258,7 +258,7 @@ async def test_live_output_keeps_flowing_into_follow_and_search() -> None:
         assert view.following
         await search(pilot, "tick")
         assert "no matches" in status(app)
-        await pilot.press("f")
+        await pilot.press("F")
         for n in range(40):
             app.hub.dispatch(backend.write(DEP, "step-1", f"tick {n}\n"))
         view.flush()

@@ -34,7 +34,7 @@ class OutputView(ScrollView, can_focus=True):
     """Shows one output (a :class:`~tui.output.feed.OutputFeed` or any ``LineSource``).
 
     While :attr:`following`, new lines scroll into view. Scrolling up stops following; End
-    (or ``f``) follows again. While not following, a marker on the last row counts the lines
+    (or ``F``, as in less) follows again. While not following, a marker on the last row counts the lines
     that arrived since.
     """
 
@@ -63,7 +63,7 @@ class OutputView(ScrollView, can_focus=True):
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("end,f", "follow", "Follow", id="output-view.follow"),
+        Binding("end,F", "follow", "Follow", id="output-view.follow"),
         Binding("home", "top", "Top", show=False, id="output-view.top"),
         Binding("up", "scroll_up", "Up", show=False, id="output-view.up"),
         Binding("down", "scroll_down", "Down", show=False, id="output-view.down"),
