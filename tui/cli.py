@@ -15,7 +15,9 @@ __all__ = ["main"]
 
 
 def _fail(message: str) -> None:
-    click.echo(f"deploytop: error: {message}", err=True)
+    from backend_client.sanitize import sanitize_line  # messages may quote the backend
+
+    click.echo(f"deploytop: error: {sanitize_line(message)}", err=True)
     sys.exit(2)
 
 
@@ -149,6 +151,7 @@ def run_dashboard(settings: Any) -> int:
 
     from textual.app import InvalidThemeError
 
+    from backend_client.sanitize import sanitize_line
     from tui.app import DeploytopApp
 
     try:
@@ -158,6 +161,6 @@ def run_dashboard(settings: Any) -> int:
         return 2
     code = app.run()
     if app.fatal_error:
-        click.echo(f"deploytop: error: {app.fatal_error}", err=True)
+        click.echo(f"deploytop: error: {sanitize_line(app.fatal_error)}", err=True)
         return 1
     return code or 0

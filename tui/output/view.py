@@ -34,8 +34,8 @@ class OutputView(ScrollView, can_focus=True):
     """Shows one output (a :class:`~tui.output.feed.OutputFeed` or any ``LineSource``).
 
     While :attr:`following`, new lines scroll into view. Scrolling up stops following; End
-    (or ``F``, as in less) follows again. While not following, a marker on the last row counts the lines
-    that arrived since.
+    (or ``F``, as in less) follows again. While not following, a marker on the last row
+    counts the lines that arrived since.
     """
 
     ALLOW_SELECT = True

@@ -18,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -40,6 +41,7 @@ from backend_client.models import (
     DeploymentStatus,
     Role,
 )
+from backend_client.sanitize import sanitize_line
 from tui.screens.cancel import CancelRequest, CancelScreen
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.pickers import Choice, PickerScreen, TextPromptScreen
@@ -153,6 +155,25 @@ class DashboardScreen(Screen[None]):
     def header(self) -> StatusHeader:
         return self.query_one(StatusHeader)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notices often carry backend text (names, server messages): every one passes the
+        sanitizer and none is parsed as markup."""
+        super().notify(
+            sanitize_line(message),
+            title=sanitize_line(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
     def on_mount(self) -> None:
         self.deployment_list.focus()
         self.set_interval(1.0, self._tick)
@@ -191,6 +212,7 @@ class DashboardScreen(Screen[None]):
         """List, subscribe, apply; re-list on resync; restarted on team or filter change."""
         state = self.state
         failures = 0
+        down_since = self.clock.now()
         while True:
             try:
                 if state.team is None:
@@ -214,20 +236,21 @@ class DashboardScreen(Screen[None]):
                     # The team went away (or the server came back with other data): pick
                     # the team again from what the caller can see now.
                     state.team = None
-                if failures == 1:
-                    self.notify(str(exc), title="Backend error", severity="warning", markup=False)
                 now = self.clock.now()
+                if failures == 1:
+                    down_since = now
+                    self.notify(str(exc), title="Backend error", severity="warning", markup=False)
                 state.apply(
                     ConnectionStatus(
                         state=ConnectionState.OFFLINE,
                         attempt=failures,
-                        since=now,
+                        since=down_since,
                         next_retry_at=now + timedelta(seconds=_RETRY_SECONDS),
                         error=str(exc),
                     )
                 )
                 self._flush()
-                await asyncio.sleep(_RETRY_SECONDS)
+                await self.clock.sleep(_RETRY_SECONDS)
 
     async def _choose_team(self) -> None:
         me = await self.backend.me()
@@ -360,7 +383,10 @@ class DashboardScreen(Screen[None]):
             self.deploytop.show_output(self.detail, None, None)
             return
         dep_id, step = row
-        dep = self.state.deployments[dep_id]
+        # The row may have left the list (a flush ran since the message was posted).
+        dep = self.state.deployments.get(dep_id)
+        if dep is None:
+            return
         self.detail.show(dep, step if step >= 0 else None)
         step_id = dep.steps[step].id if 0 <= step < len(dep.steps) else None
         self.deploytop.show_output(self.detail, dep, step_id)

@@ -12,6 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from backend_client.sanitize import sanitize_line
+
 __all__ = ["Choice", "PickerScreen", "TextPromptScreen"]
 
 Choice = tuple[str, str]
@@ -56,7 +58,7 @@ class PickerScreen(ModalScreen[str | None]):
     def _options(self, needle: str) -> list[Option]:
         needle = needle.casefold()
         return [
-            Option(Text(("● " if value == self.current else "  ") + label), id=value)
+            Option(Text(("● " if value == self.current else "  ") + sanitize_line(label)), id=value)
             for value, label in self.choices
             if needle in label.casefold()
         ]
