@@ -938,22 +938,31 @@ class InMemoryStore:
         team = self._team(team_id)
         return self._subscription(team, since)
 
+    def events_since(self, team_id: str, since: int | None) -> list[Event]:
+        """The team's held events after ``since`` (``None``: none), or a single Resync when
+        they cannot all be given: ``since`` is older than what is held, or not yet reached.
+        """
+        team = self._team(team_id)
+        head = team.seq
+        if since is None or since == head:
+            return []
+        oldest = team.events[0].seq if team.events else head + 1
+        if since > head:
+            reason = f"events after {since} do not exist here (newest {head}); list again"
+        elif since + 1 < oldest:
+            reason = (
+                f"events after {since} are no longer held (oldest {oldest}, newest {head}); "
+                "list again"
+            )
+        else:
+            start = since + 1 - oldest
+            return [team.events[i] for i in range(start, len(team.events))]
+        return [Resync(seq=head, team_id=team.team.id, reason=reason)]
+
     async def _subscription(self, team: _TeamData, since: int | None) -> AsyncIterator[StreamItem]:
         # Set up before the first yield, so events that happen after the caller received
         # the "connected" report are buffered for it.
-        head = team.seq
-        backlog: list[Event] = []
-        if since is not None and since != head:
-            oldest = team.events[0].seq if team.events else head + 1
-            if since > head or since + 1 < oldest:
-                reason = (
-                    f"events after {since} are no longer held (oldest {oldest}, "
-                    f"newest {head}); list again"
-                )
-                backlog = [Resync(seq=head, team_id=team.team.id, reason=reason)]
-            else:
-                start = since + 1 - oldest
-                backlog = [team.events[i] for i in range(start, len(team.events))]
+        backlog = self.events_since(team.team.id, since)
         subscriber = _Subscriber(self.subscriber_buffer)
         team.subscribers.add(subscriber)
         try:
