@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from .clock import Clock
 from .memory import InMemoryStore
-from .models import DeploymentStatus, Role, Site, Team, User
+from .models import DeploymentFilter, DeploymentPage, DeploymentStatus, Role, Site, Team, User
 from .pipeline import PipelineSpec
 
-__all__ = ["DemoTraffic", "DemoWorld", "build_demo"]
+__all__ = ["DemoHistory", "DemoTraffic", "DemoWorld", "build_demo", "plan_demo"]
 
 _TEAMS = ("Acme Agency", "Northwind Hosting", "Bluebird Studio")
 _PEOPLE = (
@@ -110,6 +110,62 @@ def build_demo(
         days: How far back history goes.
         now: The end of history (default: the store's clock).
     """
+    world, planned = _plan(store, seed=seed, history=history, days=days, now=now)
+    for item in planned:  # oldest first
+        item.seed(store)
+    return world
+
+
+def plan_demo(
+    store: InMemoryStore,
+    *,
+    seed: int = 7,
+    history: int = 600,
+    days: float = 14.0,
+    now: datetime | None = None,
+) -> tuple[DemoWorld, DemoHistory]:
+    """Like :func:`build_demo`, but the history is only planned: :class:`DemoHistory` seeds it.
+
+    The same deployments as :func:`build_demo` (types, sites, people, times, outcomes),
+    seeded in another order, so their ids and output differ from :func:`build_demo`'s; the
+    same seed still gives the same world.
+    """
+    world, planned = _plan(store, seed=seed, history=history, days=days, now=now)
+    return world, DemoHistory(store, planned, first_team_id=world.default_team_id)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One finished deployment of the demo history, decided but not run yet."""
+
+    team_id: str
+    type: str
+    site_id: str
+    meta: dict[str, object]
+    user_id: str
+    created_at: datetime
+    outcome: DeploymentStatus
+    queue_delay: float
+    cancel_reason: str | None
+
+    def seed(self, store: InMemoryStore) -> None:
+        store.seed_deployment(
+            self.team_id,
+            self.type,
+            self.site_id,
+            self.meta,
+            self.user_id,
+            self.created_at,
+            outcome=self.outcome,
+            queue_delay=self.queue_delay,
+            cancel_reason=self.cancel_reason,
+        )
+
+
+def _plan(
+    store: InMemoryStore, *, seed: int, history: int, days: float, now: datetime | None
+) -> tuple[DemoWorld, list[_Planned]]:
+    """The world, created in the store, and its history, planned oldest first."""
     rng = random.Random(seed)
     now = now if now is not None else store.clock.now()
     teams = [store.add_team(name) for name in _TEAMS]
@@ -131,6 +187,7 @@ def build_demo(
     weights = [spec.weight for spec in specs]
     start = now - timedelta(days=days)
     step = timedelta(days=days) / max(history, 1)
+    planned: list[_Planned] = []
     for n in range(history):
         created_at = start + step * n + timedelta(seconds=rng.uniform(0, step.total_seconds()))
         team = rng.choices(teams, weights=(6, 3, 1))[0]
@@ -145,18 +202,115 @@ def build_demo(
             if roll < 0.13
             else DeploymentStatus.COMPLETED
         )
-        store.seed_deployment(
-            team.id,
-            spec.type,
-            site.id,
-            _demo_meta(spec, rng, site, world.sites_of(team.id)),
-            user_id,
-            created_at,
-            outcome=outcome,
-            queue_delay=rng.uniform(0.5, 20.0),
-            cancel_reason=rng.choice(_CANCEL_REASONS),
+        planned.append(
+            _Planned(
+                team_id=team.id,
+                type=spec.type,
+                site_id=site.id,
+                meta=_demo_meta(spec, rng, site, world.sites_of(team.id)),
+                user_id=user_id,
+                created_at=created_at,
+                outcome=outcome,
+                queue_delay=rng.uniform(0.5, 20.0),
+                cancel_reason=rng.choice(_CANCEL_REASONS),
+            )
         )
-    return world
+    return world, planned
+
+
+class DemoHistory:
+    """Demo history still to be seeded, in a fixed order: newest first.
+
+    Seeding runs each deployment's jobs (~0.5 ms each), so a dashboard on the embedded demo
+    seeds what a listing needs when it needs it (:meth:`settles`, :meth:`seed`) and the rest
+    in the background. The order never depends on timing (the default team's deployments
+    first, newest first, then the other teams' newest first), so ids, and the output that
+    comes from them, are the same for the same seed. Every seeded deployment is finished and
+    older than anything created live; none emits an event.
+
+    Args:
+        store: The store the history goes into.
+        planned: The history, oldest first (from :func:`plan_demo`).
+        first_team_id: The team whose history comes first (the one a dashboard opens).
+    """
+
+    def __init__(
+        self, store: InMemoryStore, planned: list[_Planned], *, first_team_id: str = ""
+    ) -> None:
+        self.store = store
+        newest_first = planned[::-1]
+        self._order = [p for p in newest_first if p.team_id == first_team_id] + [
+            p for p in newest_first if p.team_id != first_team_id
+        ]
+        self._next = 0
+        # Per team, its history newest first, and how much of it is seeded: each team's
+        # seeded part is always its newest deployments (the order keeps each team's).
+        self._of_team: dict[str, list[_Planned]] = {}
+        for p in self._order:
+            self._of_team.setdefault(p.team_id, []).append(p)
+        self._seeded_of_team = dict.fromkeys(self._of_team, 0)
+
+    @property
+    def total(self) -> int:
+        """Deployments in the whole history."""
+        return len(self._order)
+
+    @property
+    def remaining(self) -> int:
+        """Deployments not seeded yet."""
+        return len(self._order) - self._next
+
+    @property
+    def complete(self) -> bool:
+        return self._next >= len(self._order)
+
+    def seed(self, count: int) -> int:
+        """Seed up to ``count`` more deployments, in order; returns how many."""
+        stop = min(self._next + count, len(self._order))
+        done = 0
+        while self._next < stop:
+            item = self._order[self._next]
+            # Advanced first: a failure in one deployment must not make callers retry it.
+            self._next += 1
+            self._seeded_of_team[item.team_id] += 1
+            item.seed(self.store)
+            done += 1
+        return done
+
+    async def finish(self, chunk: int = 25) -> None:
+        """Seed the rest, ``chunk`` at a time, giving the event loop a turn in between."""
+        while not self.complete:
+            self.seed(chunk)
+            await asyncio.sleep(0)
+
+    def newest_pending(self, team_id: str) -> datetime | None:
+        """When the newest deployment of the team still to seed was created (None: none)."""
+        items = self._of_team.get(team_id, [])
+        seeded = self._seeded_of_team.get(team_id, 0)
+        return items[seeded].created_at if seeded < len(items) else None
+
+    def settles(self, team_id: str, filter: DeploymentFilter | None, page: DeploymentPage) -> bool:
+        """Whether a listing is final: no deployment still to seed could belong in it.
+
+        True when the team has nothing left to seed, when the filter only wants active
+        deployments (history is finished), or when the page is full (another follows) and
+        its oldest deployment is newer than everything still to seed: a page's deployments
+        are the newest that match, and what is still to seed is older.
+        """
+        pending = self.newest_pending(team_id)
+        if pending is None:
+            return True
+        statuses = filter.statuses if filter is not None else frozenset()
+        if statuses and not any(status.is_finished for status in statuses):
+            return True
+        if page.next_before is None or not page.data:
+            return False
+        # Ids order by creation time to the millisecond: compare at that resolution.
+        return _ms(page.data[-1].created_at) > _ms(pending)
+
+
+def _ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
 
 
 def _member_who_operates(store: InMemoryStore, team_id: str, rng: random.Random) -> str:

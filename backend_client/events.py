@@ -37,7 +37,7 @@ __all__ = [
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     seq: int
     team_id: str
@@ -93,8 +93,9 @@ Event = Annotated[
 ]
 """Any sequenced item of a team's stream."""
 
-event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
-"""Validates and serialises events (JSON in and out)."""
+event_adapter: TypeAdapter[Event] = TypeAdapter(Event, config=ConfigDict(defer_build=True))
+"""Validates and serialises events (JSON in and out); built on first use, like the models
+(``defer_build``: the dashboard's first frame on the in-memory backend validates none)."""
 
 
 class ConnectionState(StrEnum):
@@ -106,7 +107,7 @@ class ConnectionState(StrEnum):
 class ConnectionStatus(BaseModel):
     """The state of the link to the backend, reported in the stream when it changes."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: Literal["connection"] = "connection"
     state: ConnectionState

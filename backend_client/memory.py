@@ -408,12 +408,16 @@ class InMemoryStore:
     # -- set-up -----------------------------------------------------------------------
 
     def add_team(self, name: str, *, team_id: str | None = None) -> Team:
-        team = Team(id=team_id or self._ids.new(self.clock.now()), name=name, role=Role.VIEWER)
+        team = Team.model_construct(
+            id=team_id or self._ids.new(self.clock.now()), name=str(name), role=Role.VIEWER
+        )
         self._teams[team.id] = _TeamData(team, self.event_retention)
         return team
 
     def add_user(self, name: str, email: str | None = None, *, user_id: str | None = None) -> User:
-        user = User(id=user_id or self._ids.new(self.clock.now()), name=name, email=email)
+        user = User.model_construct(
+            id=user_id or self._ids.new(self.clock.now()), name=str(name), email=email
+        )
         self._users[user.id] = user
         return user
 
@@ -425,7 +429,7 @@ class InMemoryStore:
     def add_site(
         self, team_id: str, domain: str, *, server: str | None = None, site_id: str | None = None
     ) -> Site:
-        site = Site(
+        site = Site.model_construct(
             id=site_id or self._ids.new(self.clock.now()),
             team_id=team_id,
             domain=domain,
@@ -844,6 +848,7 @@ class InMemoryStore:
         now = created_at + timedelta(seconds=queue_delay)
         record.started_at = now
         record.status = DeploymentStatus.RUNNING
+        inputs = record.snapshot()
         for n, (step, step_spec) in enumerate(zip(record.steps, spec.steps, strict=True)):
             if n not in runnable:
                 step.status = StepStatus.SKIPPED
@@ -852,10 +857,9 @@ class InMemoryStore:
                 continue
             step.started_at = now
             fail_after = rng.randint(0, 2) if n == stop_at else None
-            context = _VirtualContext(
-                record.snapshot(), step, rng, now, fail_after, self.output_limit
-            )
-            record.changed()
+            # One snapshot for every step: jobs read the deployment's inputs, which do not
+            # change, and rebuilding it per step made seeding quadratic in the step count.
+            context = _VirtualContext(inputs, step, rng, now, fail_after, self.output_limit)
             failure: str | None = None
             skipped: str | None = None
             try:
@@ -1021,11 +1025,11 @@ class InMemoryBackend(Backend):
     async def me(self) -> Me:
         user = self.store._users[self.user_id]
         teams = [
-            Team(id=t.team.id, name=t.team.name, role=t.members[self.user_id])
+            Team.model_construct(id=t.team.id, name=t.team.name, role=t.members[self.user_id])
             for t in self.store._teams.values()
             if self.user_id in t.members
         ]
-        return Me(user=user, teams=teams)
+        return Me.model_construct(user=user, teams=teams)
 
     async def list_sites(self, team_id: str) -> list[Site]:
         self._role(team_id)

@@ -23,12 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
 
 __all__ = ["DemoSettings", "Settings", "SettingsError", "config_path", "load_settings"]
 
@@ -65,14 +59,14 @@ class DemoSettings(BaseModel):
     """Deployments the demo engine runs at once."""
 
 
-class Settings(BaseSettings):
-    """Everything the dashboard can be told."""
+class Settings(BaseModel):
+    """Everything the dashboard can be told.
 
-    model_config = SettingsConfigDict(
-        env_prefix="DEPLOYTOP_",
-        env_nested_delimiter="__",
-        extra="forbid",
-    )
+    Constructing one validates the values given, nothing else: :func:`load_settings` reads
+    the environment and the config file.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     backend: str | None = None
     """URL of a deploytop server; unset: the embedded demo backend."""
@@ -97,21 +91,56 @@ class Settings(BaseSettings):
     demo: DemoSettings = Field(default_factory=DemoSettings)
     """The embedded demo backend."""
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Highest priority first: CLI flags (init), environment, then the TOML file.
-        return (
-            init_settings,
-            env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+
+_ENV_PREFIX = "DEPLOYTOP_"
+
+
+def _environment_has_settings() -> bool:
+    """Whether any ``DEPLOYTOP_*`` variable could be a setting (``DEPLOYTOP_CONFIG`` is not)."""
+    for name in os.environ:
+        upper = name.upper()
+        if upper.startswith(_ENV_PREFIX) and upper != "DEPLOYTOP_CONFIG":
+            return True
+    return False
+
+
+def _from_sources(given: dict[str, Any], path: Path) -> Settings:
+    """Settings from the flags, the environment and the file, by pydantic-settings."""
+    # Imported here: it costs ~50 ms, which a start with no file and no variables skips.
+    from pydantic_settings import (
+        BaseSettings,
+        PydanticBaseSettingsSource,
+        SettingsConfigDict,
+        TomlConfigSettingsSource,
+    )
+
+    class SourcedSettings(Settings, BaseSettings):
+        model_config = SettingsConfigDict(
+            env_prefix=_ENV_PREFIX,
+            env_nested_delimiter="__",
+            extra="forbid",
         )
+
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            # Highest priority first: CLI flags (init), environment, then the TOML file.
+            return (
+                init_settings,
+                env_settings,
+                TomlConfigSettingsSource(settings_cls, toml_file=path),
+            )
+
+    sourced = SourcedSettings(**given)
+    # Validated already: hand back a plain Settings with the same values.
+    values = {name: getattr(sourced, name) for name in Settings.model_fields}
+    return Settings.model_construct(sourced.model_fields_set, **values)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -123,7 +152,9 @@ def load_settings(**overrides: Any) -> Settings:
     given = {key: value for key, value in overrides.items() if value is not None}
     path = config_path()
     try:
-        return Settings(**given)
+        if not path.is_file() and not _environment_has_settings():
+            return Settings(**given)  # nothing to read: the flags over the defaults
+        return _from_sources(given, path)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path}: {exc}") from None
     except ValidationError as exc:
