@@ -11,7 +11,8 @@ exponential backoff, resumes after the last sequence number it yielded, never yi
 event twice, fills gaps by reconnecting (a ``Resync`` if that does not help), yields
 ``Resync`` when the server says so or has restarted, and reports the link's state as
 :class:`~backend_client.events.ConnectionStatus` items. Malformed frames, unknown kinds and
-oversized messages are logged and skipped.
+oversized messages are logged and skipped; an oversized message is skipped only once it has
+been received whole (httpx-ws has no cap on message size).
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ from .errors import (
 )
 from .events import ConnectionState, ConnectionStatus, Event, Resync, StreamItem
 from .models import Deployment, DeploymentFilter, DeploymentPage, Me, OutputChunk, Site
+from .sanitize import sanitize_line
 
-__all__ = ["Backoff", "HttpBackend", "StreamCursor"]
+__all__ = ["Backoff", "HttpBackend", "StreamCursor", "check_base_url"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,9 @@ _M = TypeVar("_M", bound=BaseModel)
 _ItemQueue = asyncio.Queue[list[StreamItem] | BaseException]
 """From the connection task to the subscriber: items of one message at a time, or the error
 that ends the subscription."""
+
+_SOCKET_READ_BYTES = 64 * 1024
+"""Bytes asked per socket read on the event stream (not a limit on message size)."""
 
 #: Errors after which reconnecting cannot help: the subscriber gets them raised.
 _PERMANENT = (Unauthorized, Forbidden, NotFound, InvalidRequest)
@@ -215,7 +220,7 @@ class HttpBackend(Backend):
         offline_after: int = 4,
         keepalive_interval: float | None = 20.0,
     ) -> None:
-        self.base_url = _check_url(base_url)
+        self.base_url = check_base_url(base_url)
         self.label = self.base_url
         self.timeout = timeout
         self.clock: Clock = clock or SystemClock()
@@ -317,11 +322,15 @@ class HttpBackend(Backend):
 
     async def aclose(self) -> None:
         # Open subscriptions end with Unavailable rather than retrying on a closed client.
+        runners = list(self._streams)
         for runner, queue in list(self._streams.items()):
             runner.cancel()
             while not queue.empty():
                 queue.get_nowait()
             queue.put_nowait(Unavailable("the backend connection was closed"))
+        # Wait for the connection tasks to end (and collect their errors, so none is left
+        # "never retrieved") before the client they use is closed.
+        await asyncio.gather(*runners, return_exceptions=True)
         await self._client.aclose()
 
     # -- the event stream -------------------------------------------------------------------
@@ -427,7 +436,10 @@ class HttpBackend(Backend):
                 params=params,
                 keepalive_ping_interval_seconds=self.keepalive_interval,
                 keepalive_ping_timeout_seconds=self.keepalive_interval,
-                max_message_size_bytes=64 * 1024,
+                # httpx-ws's name for the size of each socket read, not a cap: it buffers a
+                # message whole, whatever its size (messages over MAX_FRAME_BYTES are
+                # skipped once received; see docs/protocol.md).
+                max_message_size_bytes=_SOCKET_READ_BYTES,
             )
             async with session as ws:
                 first = await self._receive(ws, self.timeout)
@@ -483,7 +495,7 @@ class HttpBackend(Backend):
         return self._frame_hook(text) if self._frame_hook is not None else [text]
 
 
-def _check_url(base_url: str) -> str:
+def check_base_url(base_url: str) -> str:
     """The server's base URL, checked (a pasted ``.../api/v1`` is accepted too).
 
     Raises:
@@ -495,7 +507,9 @@ def _check_url(base_url: str) -> str:
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
         raise InvalidRequest(f"invalid backend URL {base_url!r}: {exc}") from None
     if not valid:
-        raise InvalidRequest(f"invalid backend URL {base_url!r}: expected http(s)://host[:port]")
+        raise InvalidRequest(
+            f"invalid backend URL {base_url!r}: expected http://host[:port] or https://host[:port]"
+        )
     text = str(url).rstrip("/")
     return text.removesuffix(wire.API_PREFIX).rstrip("/")
 
@@ -539,7 +553,11 @@ def _connect_failure(exc: BaseException) -> str:
 
 
 def _describe(exc: BaseException) -> str:
-    """One line saying why a connection failed."""
+    """One line saying why a connection failed (terminal-safe: it may quote the server)."""
+    return sanitize_line(_why(exc))
+
+
+def _why(exc: BaseException) -> str:
     if isinstance(exc, BackendError):
         return exc.message
     if isinstance(exc, httpx.ConnectError):

@@ -111,7 +111,7 @@ def _elapsed(
 class DeploymentStep(BaseModel):
     """One named step of a deployment's pipeline."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     deployment_id: str
@@ -135,7 +135,7 @@ class DeploymentStep(BaseModel):
 class Deployment(BaseModel):
     """One run of a pipeline on a site."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     """A ULID: sortable, so newest first is descending id order."""
@@ -184,7 +184,7 @@ class Deployment(BaseModel):
 
 
 class User(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     name: str
@@ -194,7 +194,7 @@ class User(BaseModel):
 class Team(BaseModel):
     """A team as the caller sees it, with the caller's role in it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     name: str
@@ -204,7 +204,7 @@ class Team(BaseModel):
 class Me(BaseModel):
     """The caller and the teams they belong to."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     user: User
     teams: list[Team]
@@ -212,9 +212,21 @@ class Me(BaseModel):
     def team(self, team_id: str) -> Team | None:
         return next((t for t in self.teams if t.id == team_id), None)
 
+    def find_team(self, ref: str) -> Team | None:
+        """The team whose id is ``ref``, else the one team named ``ref`` (ignoring case).
+
+        ``None`` when there is no such team, or several teams have that name.
+        """
+        by_id = self.team(ref)
+        if by_id is not None:
+            return by_id
+        folded = ref.strip().casefold()
+        named = [t for t in self.teams if t.name.casefold() == folded]
+        return named[0] if len(named) == 1 else None
+
 
 class Site(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     team_id: str
@@ -225,7 +237,7 @@ class Site(BaseModel):
 class DeploymentFilter(BaseModel):
     """What a deployment list is narrowed to. Empty sets mean "any"."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     site_id: str | None = None
     statuses: frozenset[DeploymentStatus] = frozenset()
@@ -289,7 +301,7 @@ class DeploymentFilter(BaseModel):
 class DeploymentPage(BaseModel):
     """One page of a deployment list, newest first."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     data: list[Deployment]
     next_before: str | None = None
@@ -301,7 +313,7 @@ class DeploymentPage(BaseModel):
 class OutputChunk(BaseModel):
     """A byte range of a step's output."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     offset: int
     data: bytes

@@ -27,7 +27,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["sanitize_line", "sanitize_text", "strip_sgr"]
+__all__ = [
+    "MAX_SGR_STATE",
+    "SGR_BYTES",
+    "advance_sgr_state",
+    "has_controls",
+    "sanitize_line",
+    "sanitize_text",
+    "strip_sgr",
+]
 
 # Anything that needs work: C0 except tab/newline (CR included), DEL, C1.
 _DIRTY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -54,14 +62,43 @@ _SEQUENCE = re.compile(
 # a hostile unterminated string cannot swallow the rest of the output.
 
 # SGR as Rich parses it: digits and semicolons only (colon sub-parameters are dropped).
-_SGR = re.compile(r"\x1b\[[0-9;]*m")
+_SGR_PATTERN = r"\x1b\[[0-9;]*m"
+_SGR = re.compile(_SGR_PATTERN)
+SGR_BYTES = re.compile(_SGR_PATTERN.encode("ascii"))
+"""An SGR (colour) sequence, in UTF-8 bytes."""
 _SGR_RESETS = frozenset({"\x1b[m", "\x1b[0m"})
 _CRLF = re.compile(r"\r+\n")
 _LINE_WITH_CR = re.compile(r"[^\n]*\r[^\n]*")
 _SGR_OR_CHAR = re.compile(r"\x1b\[[0-9;]*m|.", re.DOTALL)
-# A line rewritten thousands of times can accumulate colour codes; past this we keep
-# only the latest codes of the running state.
-_MAX_STATE = 256
+MAX_SGR_STATE = 256
+"""The longest colour state kept: a line rewritten thousands of times can pile up colour
+codes, so past this only the latest whole codes of the running state are kept."""
+
+
+def has_controls(s: str) -> bool:
+    """True when ``s`` holds anything :func:`sanitize_text` would act on (quick test)."""
+    return _DIRTY.search(s) is not None
+
+
+def advance_sgr_state(state: str, code: str) -> str:
+    """The colour state after one more SGR sequence, as a terminal tracks it.
+
+    Args:
+        state: The SGR sequences in effect (``""``: default colours).
+        code: One SGR sequence (``ESC [ params m``).
+
+    Returns:
+        ``""`` after a reset, else ``state + code`` cut to at most :data:`MAX_SGR_STATE`
+        characters at a sequence boundary (only whole, latest sequences are kept; a single
+        sequence longer than the bound leaves no state rather than half a sequence).
+    """
+    if code in _SGR_RESETS:
+        return ""
+    state += code
+    if len(state) > MAX_SGR_STATE:
+        cut = state.find("\x1b", len(state) - MAX_SGR_STATE)
+        state = state[cut:] if cut >= 0 else ""
+    return state
 
 
 def _keep_sgr(match: re.Match[str]) -> str:
@@ -78,10 +115,7 @@ def _overwrite(line: str, keep_sgr: bool) -> str:
         if token == "\r":
             column = 0
         elif len(token) > 1:  # an SGR sequence
-            state = "" if token in _SGR_RESETS else state + token
-            if len(state) > _MAX_STATE:
-                state = state[-_MAX_STATE:]
-                state = state[state.find("\x1b") :] if "\x1b" in state else ""
+            state = advance_sgr_state(state, token)
         elif column < len(cells):
             cells[column] = (state, token)
             column += 1

@@ -45,6 +45,7 @@ from .errors import BackendError, InvalidRequest, ProtocolError, error_for_code
 from .events import Event, event_adapter
 from .ids import is_ulid
 from .models import DeploymentFilter, DeploymentStatus, OutputChunk, Site
+from .sanitize import sanitize_line
 
 __all__ = [
     "API_PREFIX",
@@ -113,7 +114,10 @@ HEADER_ERROR_MESSAGE = "X-Deploytop-Error-Message"
 MAX_BODY_BYTES = 64 * 1024
 """Largest request body the server reads (trigger meta, cancel reason)."""
 MAX_FRAME_BYTES = 1024 * 1024
-"""Largest WebSocket frame either end accepts; bigger events become a ``resync``."""
+"""Largest WebSocket message the server sends (a bigger event becomes a ``resync``).
+
+The client skips a bigger message, but only after receiving it whole: httpx-ws buffers
+each message to its end and offers no size cap."""
 MAX_QUERY_VALUE = 512
 """Longest query parameter value (text search, ids)."""
 MAX_REASON_LENGTH = 1000
@@ -214,6 +218,9 @@ def decode_error(status: int, body: bytes) -> BackendError:
     """Turn an error response back into the typed error, keeping the server's message.
 
     A body that does not follow the protocol still gives a typed error, chosen by status.
+    The message is server text, so it is made terminal-safe here, once, at the boundary
+    (:func:`~backend_client.sanitize.sanitize_line`): no error a client raises can carry an
+    escape sequence to the operator's terminal.
     """
     try:
         payload = json.loads(body)
@@ -223,6 +230,7 @@ def decode_error(status: int, body: bytes) -> BackendError:
             raise TypeError("code and message must be strings")
     except (ValueError, KeyError, TypeError):
         return _error_for_status(status, f"HTTP {status} from the backend")
+    message = sanitize_line(message)
     return (
         error_for_code(code, message)
         if code != "backend_error"
@@ -249,9 +257,13 @@ def _error_for_status(status: int, message: str) -> BackendError:
 
 
 def error_from_close(status: int, headers: Mapping[str, str]) -> BackendError:
-    """The error of a refused WebSocket handshake (status and ``X-Deploytop-Error-*``)."""
+    """The error of a refused WebSocket handshake (status and ``X-Deploytop-Error-*``).
+
+    The message (server text) is made terminal-safe, as in :func:`decode_error`.
+    """
     code = headers.get(HEADER_ERROR_CODE)
-    message = headers.get(HEADER_ERROR_MESSAGE) or f"event stream refused (HTTP {status})"
+    message = sanitize_line(headers.get(HEADER_ERROR_MESSAGE) or "")
+    message = message or f"event stream refused (HTTP {status})"
     if code:
         return error_for_code(code, message)
     return _error_for_status(status, message)

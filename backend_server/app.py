@@ -17,8 +17,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, Router, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from backend_client import wire
 from backend_client.errors import BackendError, InvalidRequest, NotFound, Unauthorized
@@ -26,7 +27,7 @@ from backend_client.memory import InMemoryBackend, InMemoryStore
 
 from .auth import TokenTable, bearer_token
 from .openapi import openapi_schema
-from .stream import EventStreamer, StreamSettings
+from .stream import EventStreamer, StreamSettings, refuse_handshake
 
 __all__ = ["create_app"]
 
@@ -243,6 +244,23 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return Response(body, status_code=500, media_type=_JSON)
 
 
+def _not_found_for(router: Router) -> ASGIApp:
+    """The router's "no such endpoint", as a JSON 404 for WebSocket handshakes too.
+
+    Starlette answers an unmatched handshake with a bare 403, which reads as "forbidden"
+    (a path holding a newline never matches a route, so it ends up there too).
+    """
+
+    async def not_found(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            websocket = WebSocket(scope, receive, send)
+            await refuse_handshake(websocket, NotFound("no such endpoint"))
+            return
+        await router.not_found(scope, receive, send)
+
+    return not_found
+
+
 def create_app(
     store: InMemoryStore,
     tokens: TokenTable | Mapping[str, str],
@@ -292,6 +310,10 @@ def create_app(
         routes=[Mount(wire.API_PREFIX, routes=routes)],
         exception_handlers={HTTPException: _http_exception, Exception: _internal_error},
     )
+    mount = app.router.routes[0]
+    assert isinstance(mount, Mount) and isinstance(mount.app, Router)
+    for router in (app.router, mount.app):
+        router.default = _not_found_for(router)
     app.state.streamer = streamer
     app.add_middleware(_InstanceHeader, instance_id=store.instance_id)
     return app

@@ -98,10 +98,10 @@ def openapi_schema() -> dict[str, Any]:
     auth: list[dict[str, list[str]]] = [{"bearer": []}]
     list_params = [
         _TEAM,
-        _param("site_id", "query", {"type": "string"}, "Only this site's deployments"),
+        _param(wire.Q_SITE, "query", {"type": "string"}, "Only this site's deployments"),
         {
             **_param(
-                "status",
+                wire.Q_STATUS,
                 "query",
                 {"type": "array", "items": {"enum": [s.value for s in DeploymentStatus]}},
                 "Only these statuses (repeat, or comma-separate)",
@@ -111,7 +111,7 @@ def openapi_schema() -> dict[str, Any]:
         },
         {
             **_param(
-                "type",
+                wire.Q_TYPE,
                 "query",
                 {"type": "array", "items": {"type": "string", "examples": list(PIPELINE_TYPES)}},
                 "Only these pipeline types (repeat, or comma-separate)",
@@ -120,14 +120,14 @@ def openapi_schema() -> dict[str, Any]:
             "explode": True,
         },
         _param(
-            "q",
+            wire.Q_TEXT,
             "query",
             {"type": "string", "maxLength": wire.MAX_QUERY_VALUE},
             "Case-insensitive text in operation, type, site, user or id",
         ),
-        _param("before", "query", {"type": "string"}, "Cursor: next_before of the last page"),
+        _param(wire.Q_BEFORE, "query", {"type": "string"}, "Cursor: next_before of the last page"),
         _param(
-            "limit",
+            wire.Q_LIMIT,
             "query",
             {
                 "type": "integer",
@@ -232,9 +232,9 @@ def openapi_schema() -> dict[str, Any]:
                 "parameters": [
                     _DEPLOYMENT,
                     _STEP,
-                    _param("offset", "query", {"type": "integer", "minimum": 0}, "First byte"),
+                    _param(wire.Q_OFFSET, "query", {"type": "integer", "minimum": 0}, "First byte"),
                     _param(
-                        "limit",
+                        wire.Q_LIMIT,
                         "query",
                         {"type": "integer", "minimum": 1, "maximum": MAX_OUTPUT_READ},
                         "Most bytes to return",
@@ -276,13 +276,13 @@ def openapi_schema() -> dict[str, Any]:
                 "parameters": [
                     _TEAM,
                     _param(
-                        "since",
+                        wire.Q_SINCE,
                         "query",
                         {"type": "integer", "minimum": 0},
                         "Last seq the client applied (e.g. DeploymentPage.seq); omit for now",
                     ),
                     _param(
-                        "instance",
+                        wire.Q_INSTANCE,
                         "query",
                         {"type": "string"},
                         "Instance id the client's seq came from; another one means resync",

@@ -27,10 +27,11 @@ from backend_client import wire
 from backend_client.errors import BackendError, NotFound
 from backend_client.events import Event, Resync
 from backend_client.memory import InMemoryBackend, InMemoryStore
+from backend_client.sanitize import sanitize_line
 
 from .auth import bearer_token
 
-__all__ = ["EventStreamer", "StreamSettings"]
+__all__ = ["EventStreamer", "StreamSettings", "refuse_handshake"]
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +181,7 @@ class EventStreamer:
             if backend.user_id not in self._members(team_id):
                 raise NotFound(f"team {team_id} not found")
         except BackendError as exc:
-            await self._refuse(websocket, exc)
+            await refuse_handshake(websocket, exc)
             return
         await websocket.accept()
         self.connections += 1
@@ -194,26 +195,6 @@ class EventStreamer:
             return set(self.store.members_of(team_id))
         except NotFound:
             return set()
-
-    async def _refuse(self, websocket: WebSocket, error: BackendError) -> None:
-        headers = {
-            wire.HEADER_ERROR_CODE: error.code,
-            wire.HEADER_ERROR_MESSAGE: error.message.encode("ascii", "replace").decode(),
-        }
-        if "websocket.http.response" in websocket.scope.get("extensions", {}):
-            await websocket.send_denial_response(
-                Response(
-                    wire.encode_error(error),
-                    status_code=error.http_status,
-                    media_type="application/json",
-                    headers=headers,
-                )
-            )
-        else:
-            # No denial responses (e.g. an in-process test transport): accept, then close
-            # with 4000 + HTTP status so the client can still tell what went wrong.
-            await websocket.accept()
-            await websocket.close(4000 + error.http_status, error.message[:120])
 
     def _backlog(self, team_id: str, since: int | None, instance: str | None) -> list[Event]:
         """What a new stream starts with (called with no await before registering it)."""
@@ -337,3 +318,35 @@ class _Disconnected(Exception):
 
 #: How a stream normally ends: the client left, or its connection broke.
 _GONE = (_Disconnected, WebSocketDisconnect, OSError)  # uvicorn: ClientDisconnected(OSError)
+
+
+async def refuse_handshake(websocket: WebSocket, error: BackendError) -> None:
+    """Refuse a WebSocket handshake with the error's HTTP status and JSON body.
+
+    Clients that cannot read the body get the error in ``X-Deploytop-Error-*`` headers.
+    The message may quote the request (a team id from the URL path): it is made one line
+    of printable ASCII first, since a control character in a header would make the server
+    drop the whole response for a bare 403.
+    """
+    message = _ascii_line(error.message)
+    headers = {wire.HEADER_ERROR_CODE: error.code, wire.HEADER_ERROR_MESSAGE: message}
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(
+            Response(
+                wire.encode_error(error),
+                status_code=error.http_status,
+                media_type="application/json",
+                headers=headers,
+            )
+        )
+    else:
+        # No denial responses (e.g. an in-process test transport): accept, then close
+        # with 4000 + HTTP status so the client can still tell what went wrong. A close
+        # reason is at most 123 bytes: ASCII, so 120 characters fit.
+        await websocket.accept()
+        await websocket.close(4000 + error.http_status, message[:120])
+
+
+def _ascii_line(text: str) -> str:
+    """Text fit for an HTTP header or a close reason: one line, printable ASCII only."""
+    return sanitize_line(text).encode("ascii", "replace").decode("ascii")

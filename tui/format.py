@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from backend_client.models import DeploymentStatus, StepStatus
 
@@ -69,4 +69,6 @@ def absolute_time(when: datetime | None) -> str:
     """``"2026-11-26 12:00:05 UTC"`` or ``"—"``."""
     if when is None:
         return "—"
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)  # a backend may answer in another zone
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")

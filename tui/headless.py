@@ -17,11 +17,12 @@ import codecs
 import json
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
 
+from backend_client.contract import Backend
 from backend_client.errors import (
     BackendError,
     Forbidden,
@@ -39,7 +40,7 @@ from backend_client.events import (
     StepOutput,
     StepUpdated,
 )
-from backend_client.http import HttpBackend
+from backend_client.http import HttpBackend, check_base_url
 from backend_client.models import (
     Deployment,
     DeploymentFilter,
@@ -48,6 +49,7 @@ from backend_client.models import (
     StepStatus,
 )
 from backend_client.sanitize import sanitize_line, sanitize_text
+from tui.format import absolute_time, duration_text, status_glyph
 
 __all__ = ["EXIT_BACKEND_ERROR", "cancel", "commands", "logs", "ls", "show", "watch"]
 
@@ -72,11 +74,12 @@ class Connection:
             team = team or parent.params.get("team")
         if not url:
             raise click.UsageError("no backend: pass --backend URL or set DEPLOYTOP_BACKEND")
-        if not url.startswith(("http://", "https://")):
-            raise click.UsageError(f"--backend must be an http:// or https:// URL, not {url!r}")
+        try:
+            self.url = check_base_url(url)  # the client's own check, as a usage error
+        except InvalidRequest as exc:
+            raise click.UsageError(f"--backend: {exc.message}") from None
         if not token:
             raise click.UsageError("no token: pass --token TOKEN or set DEPLOYTOP_TOKEN")
-        self.url = url
         self.token = token
         self.team = team
 
@@ -86,7 +89,9 @@ class Connection:
 
 def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
-        "--team", envvar="DEPLOYTOP_TEAM", help="Team id (default: your only team) [DEPLOYTOP_TEAM]"
+        "--team",
+        envvar="DEPLOYTOP_TEAM",
+        help="Team id or name (default: your only team) [DEPLOYTOP_TEAM]",
     )(func)
     func = click.option("--token", envvar="DEPLOYTOP_TOKEN", help="Bearer token [DEPLOYTOP_TOKEN]")(
         func
@@ -142,54 +147,30 @@ def _echo_json(payload: Any) -> None:
     click.echo(json.dumps(payload, indent=2, ensure_ascii=True))
 
 
-def _duration(delta: timedelta | None) -> str:
-    if delta is None:
-        return "-"
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _team_id(backend: HttpBackend, team: str | None) -> str:
-    if team:
-        return team
+async def _team_id(backend: Backend, team: str | None) -> str:
+    """The team to act in: ``team`` (an id or a name, as in the dashboard) or the only one."""
     me = await backend.me()
-    if len(me.teams) == 1:
-        return me.teams[0].id
     if not me.teams:
         raise NotFound("you belong to no team")
     choices = ", ".join(f"{_safe(t.id)} ({_safe(t.name)})" for t in me.teams)
+    if team:
+        found = me.find_team(team)
+        if found is None:
+            raise NotFound(f"no team {_safe(team)!r} of yours (one of: {choices})")
+        return found.id
+    if len(me.teams) == 1:
+        return me.teams[0].id
     raise InvalidRequest(f"you are in several teams; pass --team (one of: {choices})")
 
 
-_STATUS_MARK = {
-    StepStatus.QUEUED: "·",
-    StepStatus.RUNNING: "▶",
-    StepStatus.COMPLETED: "✓",
-    StepStatus.FAILED: "✗",
-    StepStatus.SKIPPED: "-",
-    StepStatus.CANCELLED: "⊘",
-}
-
-
 def _step_line(step: DeploymentStep, now: datetime) -> str:
-    mark = _STATUS_MARK.get(step.status, "?")
     return (
-        f"  {mark} {step.sort_order:>2}. {_safe(step.name):<36} {step.status.value:<10}"
-        f" {_duration(step.duration(now)):>8}"
+        f"  {status_glyph(step.status)} {step.sort_order:>2}. {_safe(step.name):<36}"
+        f" {step.status.value:<10} {duration_text(step.duration(now)):>8}"
     )
 
 
@@ -240,23 +221,24 @@ def ls(
             return
         now = _now()
         click.echo(
-            f"{'ID':<26}  {'STATUS':<9}  {'TYPE':<20}  {'SITE':<28}  {'CREATED (UTC)':<19}"
+            f"{'ID':<26}  {'STATUS':<9}  {'TYPE':<20}  {'SITE':<28}  {'CREATED':<23}"
             f"  {'TIME':>7}  STEPS  OPERATION"
         )
         for d in page.data:
             done, total = d.progress
             click.echo(
                 f"{_safe(d.id):<26}  {d.status.value:<9}  {_safe(d.type)[:20]:<20}  "
-                f"{_safe(d.site_domain or d.site_id)[:28]:<28}  {_when(d.created_at):<19}  "
-                f"{_duration(d.duration(now)):>7}  {done:>2}/{total:<2}  {_safe(d.operation_name)}"
+                f"{_safe(d.site_domain or d.site_id)[:28]:<28}  {absolute_time(d.created_at):<23}"
+                f"  {duration_text(d.duration(now)):>7}  {done:>2}/{total:<2}"
+                f"  {_safe(d.operation_name)}"
             )
         if page.next_before:
-            click.echo(f"(more: older than {page.next_before})")
+            click.echo(f"(more: older than {_safe(page.next_before)})")
 
     _run(conn, work)
 
 
-async def _site_id(client: HttpBackend, team_id: str, site: str) -> str:
+async def _site_id(client: Backend, team_id: str, site: str) -> str:
     sites = await client.list_sites(team_id)
     for candidate in sites:
         if site in (candidate.id, candidate.domain):
@@ -296,10 +278,10 @@ def _describe(d: Deployment, now: datetime) -> Iterator[str]:
     yield f"  type      {_safe(d.type)}"
     yield f"  site      {_safe(d.site_domain or d.site_id)}"
     yield f"  by        {_safe(d.user_name or d.user_id)}"
-    yield f"  created   {_when(d.created_at)} UTC"
-    yield f"  started   {_when(d.started_at)}"
-    yield f"  finished  {_when(d.finished_at)}"
-    yield f"  duration  {_duration(d.duration(now))}"
+    yield f"  created   {absolute_time(d.created_at)}"
+    yield f"  started   {absolute_time(d.started_at)}"
+    yield f"  finished  {absolute_time(d.finished_at)}"
+    yield f"  duration  {duration_text(d.duration(now))}"
     if d.cancel_reason:
         yield f"  reason    {_safe(d.cancel_reason)}"
     yield "steps:"
@@ -393,7 +375,7 @@ class _LinePrinter:
 
 
 async def _print_output(
-    client: HttpBackend, deployment_id: str, step: DeploymentStep, colour: bool
+    client: Backend, deployment_id: str, step: DeploymentStep, colour: bool
 ) -> int:
     """Print a step's whole output; returns the number of bytes read."""
     printer = _LinePrinter(colour)
@@ -437,6 +419,14 @@ def cancel(
 
 # --- watch ----------------------------------------------------------------------------------
 
+
+def _progress(status: StepStatus) -> int:
+    """How far along a step status is: queued 0, running 1, finished 2 (never goes back)."""
+    if status.is_finished:
+        return 2
+    return 1 if status is StepStatus.RUNNING else 0
+
+
 _EXIT_FOR = {
     DeploymentStatus.COMPLETED: 0,
     DeploymentStatus.FAILED: 1,
@@ -473,7 +463,7 @@ class _Watcher:
         self.printers: dict[str, _LinePrinter] = {}
         self.current: str | None = None
 
-    async def run(self, client: HttpBackend, deployment_id: str) -> DeploymentStatus:
+    async def run(self, client: Backend, deployment_id: str) -> DeploymentStatus:
         first = await client.get_deployment(deployment_id)
         page = await client.list_deployments(first.team_id, limit=1)
         deployment = await client.get_deployment(deployment_id)
@@ -518,6 +508,12 @@ class _Watcher:
 
     def _step(self, step: DeploymentStep) -> None:
         known = self.steps.get(step.id)
+        if known is not None and _progress(step.status) < _progress(known.status):
+            # A stale update replayed from before the snapshot (the stream starts at a seq
+            # read before it): a finished step never runs again, a running one never queues.
+            return
+        if known is not None and known.status.is_finished and step.status is not known.status:
+            return  # a finished step does not change
         self.steps[step.id] = step
         if known is not None and known.status is step.status:
             return
@@ -527,7 +523,7 @@ class _Watcher:
             self.printers[step.id].flush()
         click.echo(_step_line(step, _now()))
 
-    async def _catch_up(self, client: HttpBackend, deployment: Deployment) -> None:
+    async def _catch_up(self, client: Backend, deployment: Deployment) -> None:
         for step in sorted(deployment.steps, key=lambda s: s.sort_order):
             new = self.steps.get(step.id) is None
             if new and step.output_size and step.status is not StepStatus.QUEUED:
@@ -538,7 +534,7 @@ class _Watcher:
             self._step(step)
 
     async def _read(
-        self, client: HttpBackend, deployment_id: str, step: DeploymentStep, upto: int
+        self, client: Backend, deployment_id: str, step: DeploymentStep, upto: int
     ) -> None:
         offset = self.offsets.get(step.id, 0)
         while offset < upto:
@@ -551,18 +547,20 @@ class _Watcher:
             offset = chunk.end
         self.offsets[step.id] = offset
 
-    async def _output(self, client: HttpBackend, deployment_id: str, event: StepOutput) -> None:
+    async def _output(self, client: Backend, deployment_id: str, event: StepOutput) -> None:
         if not self.show_output:
             return
         have = self.offsets.get(event.step_id, 0)
         step = self.steps.get(event.step_id)
         if step is None:
             return
-        if event.offset > have:
-            # Missed some output (e.g. after a resync): fetch the gap by range.
-            await self._read(client, deployment_id, step, event.offset)
-            have = self.offsets.get(event.step_id, 0)
         data = event.data.encode("utf-8")
+        if event.offset > have:
+            # Missed some output (e.g. after a resync): read the gap and this chunk by range
+            # rather than printing the chunk after a hole. A short read leaves the rest to
+            # the next event or the final catch-up, still in order.
+            await self._read(client, deployment_id, step, event.offset + len(data))
+            return
         if event.offset + len(data) <= have:
             return
         self._printer(step).feed(data[have - event.offset :])
@@ -574,7 +572,7 @@ class _Watcher:
         done, total = deployment.progress
         click.echo(
             f"{deployment.status.value}: {_safe(deployment.operation_name)}"
-            f" ({done}/{total} steps, {_duration(deployment.duration(_now()))})"
+            f" ({done}/{total} steps, {duration_text(deployment.duration(_now()))})"
             + (f" - {_safe(deployment.cancel_reason)}" if deployment.cancel_reason else "")
         )
         return deployment.status

@@ -1,11 +1,15 @@
 """A small live "dashboard" for the real-terminal pager test.
 
 Run: ``python -m tests.output.live_app``. A timer writes a ``tick N`` line to a running
-step every 0.1 s and shows the count in the header; ``o`` opens the pager on that step (its
+step every 0.1 s and shows the count in the header (and writes it to the file named by
+``DEPLOYTOP_TEST_TICK_FILE``, if set); ``o`` opens the pager on that step (its
 ``p`` key hands the output to ``$PAGER``); ctrl+q quits.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -17,6 +21,7 @@ from tui.output import OutputHub, OutputView, PagerScreen
 from .fakes import FakeOutputBackend, make_deployment
 
 DEP = "01JDEPLOY0000000000000000A"
+TICK_FILE = os.environ.get("DEPLOYTOP_TEST_TICK_FILE")
 
 
 class LiveApp(App[None]):
@@ -47,6 +52,8 @@ class LiveApp(App[None]):
             self.backend.write(DEP, "step-1", f"tick {self.ticks} \x1b[36mcopying\x1b[0m\n")
         )
         self.query_one("#header", Static).update(f"DASHBOARD tick {self.ticks}")
+        if TICK_FILE:  # lets a test see the ticks while $PAGER hides the screen
+            Path(TICK_FILE).write_text(str(self.ticks))
 
     def action_open_pager(self) -> None:
         self.push_screen(PagerScreen(self.hub, self.deployment, step_id="step-1"))

@@ -196,3 +196,20 @@ async def test_colour_carries_over_line_ends_like_a_terminal() -> None:
     assert "color(2)" in colour(6) and "bold" in colour(6)
     assert feed.colour_at(4) == "" and feed.colour_at(6) == "\x1b[1;32m"
     assert feed.plain_line(2) == "still red"
+
+
+async def test_one_very_long_colour_code_leaves_no_stray_characters() -> None:
+    # A single SGR code longer than the kept state used to leave "m" behind (find() gave
+    # -1), which then showed at the start of every later line.
+    huge = "\x1b[" + "1;" * 300 + "31m"
+    backend = FakeOutputBackend()
+    backend.write(DEP, "s", f"\x1b[32mgreen\n{huge}long\nnext\nafter\n")
+    hub = OutputHub(backend)
+    feed = hub.feed(DEP, "s")
+    await feed.load()
+    for line in range(1, 4):
+        state = feed.colour_at(line)
+        assert state == "" or (state.startswith("\x1b[") and state.endswith("m")), state
+        assert feed.line_text(line).plain == ("long", "next", "after")[line - 1]
+    hub.dispatch(backend.write(DEP, "s", "\x1b[33mx\n" + huge + "\nlast\n"))
+    assert feed.line_text(feed.line_count - 1).plain == "last"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from backend_client.models import DeploymentStatus, StepStatus
 from tui.output import OutputView, PagerScreen
@@ -18,6 +21,13 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def until(pilot: Pilot[None], check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until ``check()`` holds (a timeout fails the test)."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await pilot.pause()
 
 
 def pager(app: PagerApp) -> PagerScreen:
@@ -262,7 +272,8 @@ async def test_live_output_keeps_flowing_into_follow_and_search() -> None:
         for n in range(40):
             app.hub.dispatch(backend.write(DEP, "step-1", f"tick {n}\n"))
         view.flush()
-        await pilot.pause(0.7)  # the live re-search is debounced
+        # The live re-search is debounced: wait for its result, not for a fixed time.
+        await until(pilot, lambda: "of 40" in status(app))
         await settle(pilot)
         assert "tick 39" in "\n".join(view_lines(app))
         assert "of 40" in status(app)
@@ -346,3 +357,111 @@ async def test_first_e_after_opening_at_an_error_goes_to_the_next_one() -> None:
         await settle(pilot)
         messages = [n.message for n in app._notifications]
         assert "Error line 2 of 5" in messages, messages
+
+
+async def test_saving_never_overwrites_an_existing_file(tmp_path: Path) -> None:
+    backend = FakeOutputBackend()
+    app = PagerApp(backend, failed_deployment(backend))
+    existing = tmp_path / "out.log"
+    existing.write_text("keep me\n", encoding="utf-8")
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(existing)
+        await pilot.press("enter")
+        await settle(pilot)
+        # Asked again, with a free name offered.
+        prompt = app.screen.query_one(Input)
+        assert "already exists" in str(app.screen.query_one(Label).render())
+        assert prompt.value == str(tmp_path / "out-1.log")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PagerScreen)
+    assert existing.read_text(encoding="utf-8") == "keep me\n"
+    assert "rsync exited with code 11" in (tmp_path / "out-1.log").read_text(encoding="utf-8")
+
+
+async def test_an_unexpected_pager_failure_is_a_notice_and_the_file_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    async def broken_pager(app: object, path: Path) -> None:
+        assert path.exists()
+        raise RuntimeError("pager exploded")
+
+    backend = FakeOutputBackend()
+    app = PagerApp(backend, failed_deployment(backend), pager_runner=broken_pager)
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, PagerScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("RuntimeError: pager exploded" in m for m in messages), messages
+        assert list(tmp_path.iterdir()) == []
+
+        # A failure while writing the file: the file is removed all the same.
+        def failing_chunks(*, colours: bool = False) -> Iterator[str]:
+            yield "some output\n"
+            raise RuntimeError("feed broke")
+
+        monkeypatch.setattr(pager(app), "_text_chunks", failing_chunks)
+        await pilot.press("p")
+        await settle(pilot)
+        assert app.is_running and isinstance(app.screen, PagerScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("RuntimeError: feed broke" in m for m in messages), messages
+        assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_failing_search_is_a_notice_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.output import pager as pager_module
+
+    def broken_scan(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("scan broke")
+
+    backend = FakeOutputBackend()
+    app = PagerApp(backend, failed_deployment(backend))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(pager_module, "scan_matches", broken_scan)
+        await search(pilot, "retry")
+        assert app.is_running and isinstance(app.screen, PagerScreen)
+        messages = [n.message for n in app._notifications]
+        assert any("search failed: RuntimeError: scan broke" in m for m in messages), messages
+        assert "searching…" not in status(app)
+
+
+async def test_the_title_shows_a_hostile_deployment_id_harmlessly() -> None:
+    backend = FakeOutputBackend()
+    deployment = make_deployment(
+        [("Build", StepStatus.COMPLETED)],
+        deployment_id="01J\x1b]0;owned\x07[b]X",
+        status=DeploymentStatus.COMPLETED,
+    )
+    backend.write(deployment.id, "step-1", "ok\n")
+    backend.finished.add((deployment.id, "step-1"))
+    app = PagerApp(backend, deployment)
+    async with app.run_test(size=(120, 12)) as pilot:
+        await settle(pilot)
+        title = pager(app).query_one("#pager-title", Static).render()
+        text = str(title)
+        assert "\x1b" not in text and "\x07" not in text and "owned" not in text
+        assert "01J[b]X" in text
+
+
+async def test_notices_quoting_a_query_never_parse_it_as_markup() -> None:
+    backend = FakeOutputBackend()
+    app = PagerApp(backend, failed_deployment(backend))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        await search(pilot, "[/]nothing[b]")
+        assert app.is_running and isinstance(app.screen, PagerScreen)
+        messages = [n.message for n in app._notifications]
+        assert "No matches for '[/]nothing[b]'." in messages, messages
+        notice = next(n for n in app._notifications if n.message.startswith("No matches"))
+        assert notice.markup is False  # shown as typed, never parsed as markup

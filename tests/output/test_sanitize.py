@@ -158,3 +158,20 @@ def test_fuzz_never_leaks_a_sequence() -> None:
         line = sanitize_line(raw)
         assert "\n" not in line and "\t" not in line
         assert_terminal_safe(line, keep_sgr=False)
+
+
+def test_advance_sgr_state_stays_bounded_and_whole() -> None:
+    from backend_client.sanitize import MAX_SGR_STATE, advance_sgr_state
+
+    state = ""
+    for n in range(200):
+        state = advance_sgr_state(state, f"\x1b[{30 + n % 8}m")
+        assert len(state) <= MAX_SGR_STATE and state.startswith("\x1b[")
+    assert state.endswith("\x1b[37m")
+    assert advance_sgr_state(state, "\x1b[0m") == "" and advance_sgr_state(state, "\x1b[m") == ""
+    huge = "\x1b[" + "1;" * 300 + "31m"
+    assert advance_sgr_state(state, huge) == ""  # never half a sequence
+    assert advance_sgr_state("", "\x1b[1m") == "\x1b[1m"
+    # Carriage-return lines use the same rule.
+    shown = sanitize_text("x" + huge + "\rab\n")
+    assert not shown.startswith("m") and "ab" in shown

@@ -51,11 +51,16 @@ class Tmux:
 
 
 @pytest.fixture
-def tmux() -> Iterator[Tmux]:
+def tick_file(tmp_path: Path) -> Path:
+    return tmp_path / "ticks"
+
+
+@pytest.fixture
+def tmux(tick_file: Path) -> Iterator[Tmux]:
     session = Tmux(f"deploytop-output-{os.getpid()}")
     command = (
         f"cd {ROOT} && PYTHONPATH={ROOT} PAGER='less -R' TERM=xterm-256color "
-        f"{sys.executable} -m tests.output.live_app"
+        f"DEPLOYTOP_TEST_TICK_FILE={tick_file} {sys.executable} -m tests.output.live_app"
     )
     session.run("new-session", "-d", "-s", "t", "-x", "110", "-y", "30", command)
     socket_path = session.run("display-message", "-p", "#{socket_path}").strip()
@@ -73,7 +78,14 @@ def tick(screen: str) -> int:
     return int(match.group(1))
 
 
-def test_pager_hand_off_returns_to_a_live_screen(tmux: Tmux) -> None:
+def _ticks(tick_file: Path) -> int:
+    try:
+        return int(tick_file.read_text() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def test_pager_hand_off_returns_to_a_live_screen(tmux: Tmux, tick_file: Path) -> None:
     tmux.wait_for(lambda s: "DASHBOARD tick" in s and "tick 3 copying" in s, "the dashboard")
     tmux.keys("o")
     tmux.wait_for(lambda s: "━━ 1/1" in s and "Search" in s, "the pager")
@@ -86,7 +98,11 @@ def test_pager_hand_off_returns_to_a_live_screen(tmux: Tmux) -> None:
     # less -R got the colours (SGR) and nothing else.
     coloured = tmux.run("capture-pane", "-p", "-e", "-t", "t")
     assert "\x1b[32mstarted" in coloured or "\x1b[32m" in coloured
-    time.sleep(1.5)  # the app keeps ticking while less owns the terminal
+    # The app keeps ticking while less owns the terminal: wait until it has, visibly.
+    deadline = time.monotonic() + 15
+    while _ticks(tick_file) < handed + 8:
+        assert time.monotonic() < deadline, f"no ticks while less ran: {_ticks(tick_file)}"
+        time.sleep(0.05)
     tmux.keys("q")
     screen = tmux.wait_for(lambda s: "Search" in s and "Output Clone" in s, "the pager again")
     last = max(int(n) for n in re.findall(r"tick (\d+) copying", screen))

@@ -76,11 +76,14 @@ async def test_live_failed_backup_follows_then_pager_opens_at_error(store: InMem
         feed = app.hub.feed(deployment.id, upload.id)
         view.set_feed(feed)
         finished = await run_until_finished(store, backend, deployment.id)
-        await pilot.pause(0.2)
-        view.flush()
         assert finished.failed_step is not None and finished.failed_step.id == upload.id
-        # Events and range reads agree with the backend, byte for byte.
         chunk = await backend.read_output(deployment.id, upload.id, limit=1024 * 1024)
+        # Wait for the stream worker to deliver the last events (not for a fixed time).
+        async with asyncio.timeout(5):
+            while not (feed.finished and feed.size == len(chunk.data)):
+                await pilot.pause()
+        view.flush()
+        # Events and range reads agree with the backend, byte for byte.
         assert feed.size == len(chunk.data) > 0
         expected = chunk.data.split(b"\n")
         if expected[-1] == b"":

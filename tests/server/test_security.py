@@ -140,6 +140,38 @@ async def test_event_stream_handshake_status_and_headers(served: Served, world: 
     assert response.json()["error"]["code"] == "unauthorized"
 
 
+_UPGRADE = {
+    "Connection": "Upgrade",
+    "Upgrade": "websocket",
+    "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/teams/x%0Ay/events",  # a newline: no route can match it
+        "/api/v1/teams/x%0Dy%1B%5D0;owned%07/events",  # reaches the endpoint, quoted
+        "/api/v1/teams/%C3%A9t%C3%A9/events",  # not ASCII
+        "/api/v1/no-such-stream",
+        "/elsewhere",
+    ],
+)
+async def test_a_refused_handshake_is_a_404_with_safe_headers(
+    served: Served, world: World, path: str
+) -> None:
+    # The team id from the path is quoted in the message: a header must still be valid.
+    headers = {**_UPGRADE, "Authorization": f"Bearer {world.op_token}"}
+    async with httpx.AsyncClient(base_url=served.url) as raw:
+        response = await raw.get(path, headers=headers)
+    assert response.status_code == 404, (response.status_code, response.headers)
+    assert response.json()["error"]["code"] == "not_found"
+    assert response.headers[wire.HEADER_ERROR_CODE] == "not_found"
+    message = response.headers[wire.HEADER_ERROR_MESSAGE]
+    assert message.isascii() and message.isprintable() and "owned" not in message
+
+
 async def test_a_token_file_maps_tokens_to_users(tmp_path: Path, world: World) -> None:
     from backend_server import TokenFileError, load_tokens_file
 

@@ -274,3 +274,26 @@ async def test_closing_the_backend_ends_its_subscriptions(served: Served, world:
     with pytest.raises(Unavailable, match="closed"):
         async with asyncio.timeout(5):
             await anext(stream)
+
+
+@pytest.mark.filterwarnings("error")
+async def test_closing_the_backend_waits_for_its_stream_tasks(
+    served: Served, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    import gc
+
+    client = served.client(world.op_token)
+    streams = [client.subscribe(world.team_a.id), client.subscribe(world.team_a.id)]
+    for stream in streams:
+        await anext(stream)
+    runners = list(client._streams)
+    assert len(runners) == 2
+    await client.aclose()
+    # Finished, not merely asked to stop, before the HTTP client they used was closed.
+    assert all(runner.done() for runner in runners)
+    for stream in streams:
+        with pytest.raises(Unavailable):
+            await anext(stream)
+    del runners
+    gc.collect()
+    assert "never retrieved" not in caplog.text

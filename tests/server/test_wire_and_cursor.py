@@ -161,3 +161,24 @@ def test_backend_urls_are_checked_and_normalised() -> None:
     for bad in ["http://", "ftp://host", "http://[::1", "not a url"]:
         with pytest.raises(InvalidRequest, match="invalid backend URL"):
             HttpBackend(bad, "t")
+
+
+def test_openapi_query_parameters_are_the_ones_the_server_accepts() -> None:
+    from backend_server.openapi import openapi_schema
+
+    paths = openapi_schema()["paths"]
+
+    def query(route: str, method: str = "get") -> set[str]:
+        params = paths[wire.API_PREFIX + route][method]["parameters"]
+        return {p["name"] for p in params if p["in"] == "query"}
+
+    assert query(wire.Routes.DEPLOYMENTS) == {
+        wire.Q_SITE,
+        wire.Q_STATUS,
+        wire.Q_TYPE,
+        wire.Q_TEXT,
+        wire.Q_BEFORE,
+        wire.Q_LIMIT,
+    }
+    assert query(wire.Routes.OUTPUT) == {wire.Q_OFFSET, wire.Q_LIMIT}
+    assert query(wire.Routes.EVENTS) == {wire.Q_SINCE, wire.Q_INSTANCE}

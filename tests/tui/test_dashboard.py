@@ -481,7 +481,20 @@ async def test_command_palette_runs_dashboard_actions() -> None:
         await pilot.press("ctrl+p")
         await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"Show failures")
-        await pilot.pause(0.3)
+
+        def top_hit_is_show_failures() -> bool:
+            # The palette gathers hits in a worker: wait for the search to show the command.
+            from textual.command import CommandList
+
+            palette = app.screen
+            if not isinstance(palette, CommandPalette):
+                return False
+            hits = palette.query_one(CommandList)
+            if hits.highlighted is None or hits.option_count == 0:
+                return False
+            return "Show failures" in str(hits.get_option_at_index(hits.highlighted).prompt)
+
+        await wait_for(pilot, top_hit_is_show_failures)
         await pilot.press("enter")
         await wait_for(
             pilot,

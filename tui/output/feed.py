@@ -29,7 +29,13 @@ from backend_client.contract import Backend
 from backend_client.errors import BackendError
 from backend_client.events import StepOutput, StepUpdated, StreamItem
 from backend_client.models import DeploymentStep
-from backend_client.sanitize import sanitize_text, strip_sgr
+from backend_client.sanitize import (
+    SGR_BYTES,
+    advance_sgr_state,
+    has_controls,
+    sanitize_text,
+    strip_sgr,
+)
 
 if TYPE_CHECKING:
     from .search import SearchQuery
@@ -42,9 +48,9 @@ MAX_RENDER_BYTES = 16 * 1024
 """Lines longer than this are drawn clipped (search still sees the whole line)."""
 SEARCH_BLOCK = 4 * 1024 * 1024
 
-_DIRTY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# The same in UTF-8 bytes: C1 controls are encoded as \xc2\x80..\xc2\x9f, so a \xc2 hit is
-# checked by hand (a plain character class scans much faster than an alternation).
+# Controls in UTF-8 bytes (what sanitize.has_controls finds in text): C1 controls are
+# encoded as \xc2\x80..\xc2\x9f, so a \xc2 hit is checked by hand (a plain character
+# class scans much faster than an alternation).
 _DIRTY_BYTES = re.compile(rb"[\x00-\x08\x0b-\x1f\x7f\xc2]")
 
 
@@ -60,9 +66,6 @@ def _dirty_bytes(data: bytes) -> bool:
         match = search(data, index + 1)
     return False
 
-
-_SGR_BYTES = re.compile(rb"\x1b\[[0-9;]*m")
-_MAX_STATE = 256
 
 Listener = Callable[["OutputFeed"], None]
 
@@ -283,14 +286,8 @@ class OutputFeed:
         state = self._state
         line_end_state: dict[int, str] = {}
         starts = self._starts
-        for match in _SGR_BYTES.finditer(region):
-            code = match.group().decode("ascii")
-            if code in ("\x1b[m", "\x1b[0m"):
-                state = ""
-            else:
-                state = state + code
-                if len(state) > _MAX_STATE:
-                    state = state[state.find("\x1b", len(state) - _MAX_STATE) :]
+        for match in SGR_BYTES.finditer(region):
+            state = advance_sgr_state(state, match.group().decode("ascii"))
             line = bisect_right(starts, start + match.start()) - 1
             line_end_state[line] = state
         self._state = state
@@ -350,7 +347,7 @@ class OutputFeed:
         """Line ``index`` as plain text (what search and copy see)."""
         start, end = self.line_span(index)
         raw = self._buf[start:end].decode("utf-8", "replace")
-        return strip_sgr(raw) if _DIRTY.search(raw) else raw
+        return strip_sgr(raw) if has_controls(raw) else raw
 
     def plain_blocks(
         self, start_line: int = 0, end_line: int | None = None, block: int = SEARCH_BLOCK
@@ -373,22 +370,15 @@ class OutputFeed:
         A block with nothing but colour sequences is stripped with a bytes pattern; a block
         with anything else is decoded and sanitized (same result as :meth:`plain_blocks`).
         """
-        last = self.line_count if end_line is None else min(end_line, self.line_count)
-        line = start_line
-        starts = self._starts
-        while line < last:
-            start = starts[line]
-            stop = max(line + 1, min(last, bisect_right(starts, start + block, lo=line) - 1))
-            _, end = self.line_span(stop - 1)
+        for line, start, end in self._block_spans(start_line, end_line, block):
             # A slice, not a memoryview: an exported buffer would make appends fail while a
             # search thread holds it.
             raw = bytes(self._buf[start:end])
             if _dirty_bytes(raw):
-                raw = _SGR_BYTES.sub(b"", raw)
+                raw = SGR_BYTES.sub(b"", raw)
                 if _dirty_bytes(raw):
                     raw = strip_sgr(raw.decode("utf-8", "replace")).encode("utf-8")
             yield line, raw
-            line = stop
 
     def plain_text(self, start_line: int = 0, end_line: int | None = None) -> str:
         """Plain text of a range of lines, joined by newlines."""
@@ -403,6 +393,17 @@ class OutputFeed:
     def _line_blocks(
         self, start_line: int, end_line: int | None, block: int, *, colours: bool
     ) -> Iterator[tuple[int, str]]:
+        for line, start, end in self._block_spans(start_line, end_line, block):
+            raw = self._buf[start:end].decode("utf-8", "replace")
+            if has_controls(raw):
+                raw = sanitize_text(raw) if colours else strip_sgr(raw)
+            yield line, raw
+
+    def _block_spans(
+        self, start_line: int, end_line: int | None, block: int
+    ) -> Iterator[tuple[int, int, int]]:
+        """``(first line, start byte, end byte)`` of blocks of about ``block`` bytes of whole
+        lines (at least one line each) covering lines ``[start_line, end_line)``."""
         last = self.line_count if end_line is None else min(end_line, self.line_count)
         line = start_line
         starts = self._starts
@@ -410,10 +411,7 @@ class OutputFeed:
             start = starts[line]
             stop = max(line + 1, min(last, bisect_right(starts, start + block, lo=line) - 1))
             _, end = self.line_span(stop - 1)
-            raw = self._buf[start:end].decode("utf-8", "replace")
-            if _DIRTY.search(raw):
-                raw = sanitize_text(raw) if colours else strip_sgr(raw)
-            yield line, raw
+            yield line, start, end
             line = stop
 
 

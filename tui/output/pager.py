@@ -29,6 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
 
 from backend_client.models import Deployment, DeploymentStep
 from backend_client.sanitize import sanitize_line
@@ -112,6 +113,15 @@ class PromptScreen(ModalScreen[str | None]):
 
 def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", sanitize_line(name)).strip("-").lower() or "step"
+
+
+def _free_path(path: Path) -> Path:
+    """``out.log`` → the first of ``out-1.log``, ``out-2.log``, ... that does not exist."""
+    for n in range(1, 10_000):
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    return path.with_name(f"{path.stem}-{time.time_ns()}{path.suffix}")
 
 
 class PagerScreen(Screen[None]):
@@ -269,7 +279,9 @@ class PagerScreen(Screen[None]):
         self.view.set_source(self._base, follow=follow)
         self._update_title()
         self._update_status()
-        self.run_worker(self._position(parts, initial), group="pager-open", exclusive=True)
+        self.run_worker(
+            self._position(parts, initial), group="pager-open", exclusive=True, exit_on_error=False
+        )
 
     async def _position(
         self, parts: list[tuple[DeploymentStep, OutputFeed]], initial: bool
@@ -328,7 +340,8 @@ class PagerScreen(Screen[None]):
         if dep.site_domain:
             text.append(" · ")
             text.append_text(safe_label(dep.site_domain))
-        text.append(f" · {dep.status.value} · {dep.id}", style="dim")
+        # The id comes from the backend too: sanitized (appended as plain text, not markup).
+        text.append(f" · {dep.status.value} · {sanitize_line(dep.id)}", style="dim")
         if self.step_id is not None:
             text.append(" · one step", style="dim")
         elif self.failed_only:
@@ -439,7 +452,7 @@ class PagerScreen(Screen[None]):
         try:
             query.compile()
         except SearchError as error:
-            self.notify(str(error), severity="error", title="Search")
+            self.notify(str(error), severity="error", title="Search", markup=False)
             return
         self._close_search_bar()
         self._start_search(query, jump=True)
@@ -458,7 +471,7 @@ class PagerScreen(Screen[None]):
         try:
             pattern = query.compile()
         except SearchError as error:
-            self.notify(str(error), severity="error", title="Search")
+            self.notify(str(error), severity="error", title="Search", markup=False)
             return
         previous_row = (
             self._matches[self._match_index]
@@ -475,7 +488,7 @@ class PagerScreen(Screen[None]):
         self._update_status()
         self._search_worker(query, pattern, generation, version, jump, previous_row)
 
-    @work(group="pager-search", exclusive=True)
+    @work(group="pager-search", exclusive=True, exit_on_error=False)
     async def _search_worker(
         self,
         query: SearchQuery,
@@ -531,7 +544,9 @@ class PagerScreen(Screen[None]):
         else:
             self._refresh_highlight()
         if jump and not matches:
-            self.notify(f"No matches for {self.query_.text if self.query_ else ''!r}.")
+            self.notify(
+                f"No matches for {self.query_.text if self.query_ else ''!r}.", markup=False
+            )
         self._update_status()
 
     def _early_jump(self, generation: int, row: int) -> None:
@@ -567,7 +582,7 @@ class PagerScreen(Screen[None]):
             self.notify("Still searching…")
             return
         if not self._matches:
-            self.notify(f"No matches for {self.query_.text!r}.")
+            self.notify(f"No matches for {self.query_.text!r}.", markup=False)
             return
         index = self._match_index
         top = self._base_row_at_top()
@@ -672,7 +687,7 @@ class PagerScreen(Screen[None]):
         self._errors = (version, rows)
         return rows
 
-    @work(group="pager-errors", exclusive=True)
+    @work(group="pager-errors", exclusive=True, exit_on_error=False)
     async def _jump_error(self, forward: bool) -> None:
         rows = await self._error_rows()
         if not rows:
@@ -758,7 +773,7 @@ class PagerScreen(Screen[None]):
         try:
             number = int(answer.strip().replace(",", "").replace("_", ""))
         except ValueError:
-            self.notify(f"Not a line number: {answer.strip()!r}", severity="error")
+            self.notify(f"Not a line number: {answer.strip()!r}", severity="error", markup=False)
             return
         if self._filtering:
             self._set_filtering(False)
@@ -801,30 +816,53 @@ class PagerScreen(Screen[None]):
         return f"./deploytop-{self.deployment.id}-{what}.log"
 
     def action_save(self) -> None:
-        """Save the shown output (plain text) to a file; the path is asked."""
+        """Save the shown output (plain text) to a file; the path is asked.
+
+        An existing file is never overwritten: the prompt comes back with a free name.
+        """
         self.app.push_screen(PromptScreen("Save output to", self._default_path()), self._save_to)
 
     def _save_to(self, answer: str | None) -> None:
         if answer is None or not answer.strip():
             return
         path = Path(answer.strip()).expanduser()
+        if path.exists():
+            self.app.push_screen(
+                PromptScreen(
+                    f"{path} already exists (not overwritten): save to another file",
+                    str(_free_path(path)),
+                ),
+                self._save_to,
+            )
+            return
         self._write_file(path)
 
-    @work(thread=True, group="pager-save")
+    @work(thread=True, group="pager-save", exit_on_error=False)
     def _write_file(self, path: Path) -> None:
         # The text is produced in this thread, block by block: a 100 MB output is never
         # held twice.
         chunks = self._text_chunks()
         try:
-            with path.open("w", encoding="utf-8") as file:
+            # "x": a file created since the prompt was answered is not overwritten either.
+            with path.open("x", encoding="utf-8") as file:
                 for chunk in chunks:
                     file.write(chunk)
+        except FileExistsError:
+            message = f"{path} already exists: not overwritten. Save again with another name."
+            self.app.call_from_thread(
+                self.notify, message, severity="warning", title="Save", markup=False
+            )
+            return
         except OSError as error:
             message = f"Could not save to {path}: {error.strerror or error}"
-            self.app.call_from_thread(self.notify, message, severity="error", title="Save")
+            self.app.call_from_thread(
+                self.notify, message, severity="error", title="Save", markup=False
+            )
             return
         lines = sum(feed.line_count for _, feed in self._base.parts)
-        self.app.call_from_thread(self.notify, f"Saved {lines:,} lines to {path}", title="Save")
+        self.app.call_from_thread(
+            self.notify, f"Saved {lines:,} lines to {path}", title="Save", markup=False
+        )
 
     def action_copy(self) -> None:
         """Copy the selection, or the whole shown output, to the clipboard (OSC 52)."""
@@ -848,25 +886,58 @@ class PagerScreen(Screen[None]):
         """Hand the output (sanitized, colours kept) to $PAGER and come back."""
         self._run_external_pager()
 
-    @work(group="pager-external", exclusive=True)
+    @work(group="pager-external", exclusive=True, exit_on_error=False)
     async def _run_external_pager(self) -> None:
         chunks = self._text_chunks(colours=True)
+        handle, name = tempfile.mkstemp(prefix="deploytop-", suffix=".log")
+        path = Path(name)
+        try:  # whatever happens (a failed write, a failed pager), the file goes
 
-        def write() -> Path:
-            handle, name = tempfile.mkstemp(prefix="deploytop-", suffix=".log")
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                for chunk in chunks:
-                    file.write(chunk)
-            return Path(name)
+            def write() -> None:
+                with os.fdopen(handle, "w", encoding="utf-8") as file:
+                    for chunk in chunks:
+                        file.write(chunk)
 
-        path = await asyncio.to_thread(write)
-        try:
-            await self.pager_runner(self.app, path)
-        except SuspendNotSupported:
-            self.notify("This terminal cannot be handed to $PAGER here.", severity="error")
-        except OSError as error:
-            pager = os.environ.get("PAGER") or "less -R"
-            self.notify(f"Could not run {pager!r}: {error}", severity="error")
+            try:
+                await asyncio.to_thread(write)
+            except OSError as error:
+                self.notify(
+                    f"Could not write the output for $PAGER: {error}",
+                    severity="error",
+                    markup=False,
+                )
+                return
+            try:
+                await self.pager_runner(self.app, path)
+            except SuspendNotSupported:
+                self.notify("This terminal cannot be handed to $PAGER here.", severity="error")
+            except OSError as error:
+                pager = os.environ.get("PAGER") or "less -R"
+                self.notify(f"Could not run {pager!r}: {error}", severity="error", markup=False)
         finally:
             path.unlink(missing_ok=True)
         self.view.refresh()
+
+    _WORKER_TASKS: ClassVar[dict[str, str]] = {
+        "pager-open": "Reading the output",
+        "pager-search": "The search",
+        "pager-errors": "Finding error lines",
+        "pager-save": "Saving",
+        "pager-external": "Showing the output in $PAGER",
+    }
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Any pager worker that fails unexpectedly: a notice, never the app's end."""
+        worker = event.worker
+        task = self._WORKER_TASKS.get(worker.group)
+        if event.state is not WorkerState.ERROR or task is None:
+            return
+        event.stop()
+        if worker.group == "pager-search":
+            self._searching = False
+            self._update_status()
+        error = worker.error
+        detail = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
+        self.notify(
+            f"{task} failed: {sanitize_line(detail)}", severity="error", title="Pager", markup=False
+        )

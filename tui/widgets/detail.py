@@ -16,8 +16,9 @@ from textual.widgets import Static
 
 from backend_client.clock import Clock
 from backend_client.models import Deployment, DeploymentStep
-from backend_client.sanitize import sanitize_line, sanitize_text
+from backend_client.sanitize import sanitize_text
 from tui.format import absolute_time, duration_text, status_glyph
+from tui.output.text import safe_label
 
 if TYPE_CHECKING:
     from tui.output.feed import OutputFeed
@@ -29,8 +30,8 @@ _json = JSONHighlighter()
 
 
 def _t(value: str | None) -> Text:
-    """Backend text as a plain Text (sanitized, never markup)."""
-    return Text(sanitize_line(value) if value else "—", end="")
+    """Backend text as a plain Text (sanitized, never markup); "—" when there is none."""
+    return safe_label(value) if value else Text("—", end="")
 
 
 def _grid() -> Table:

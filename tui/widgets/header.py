@@ -10,14 +10,10 @@ from textual.widget import Widget
 from backend_client.clock import Clock
 from backend_client.events import ConnectionState
 from backend_client.sanitize import sanitize_line
+from tui.output.text import safe_label
 from tui.state import DashboardState
 
 __all__ = ["StatusHeader", "connection_badge", "filter_summary"]
-
-
-def safe_label(s: str) -> Text:
-    """Backend text for the header: sanitized, one line, never markup."""
-    return Text(sanitize_line(s), end="")
 
 
 def filter_summary(state: DashboardState) -> str:
@@ -31,11 +27,12 @@ def filter_summary(state: DashboardState) -> str:
         else:
             parts.append("status: " + ",".join(names))
     if flt.site_id:
-        parts.append("site: " + state.filter_label_extra.get("site", flt.site_id))
+        # The site's domain comes from the backend: terminal-safe, like every label here.
+        parts.append("site: " + sanitize_line(state.filter_label_extra.get("site", flt.site_id)))
     if flt.types:
         parts.append("type: " + ",".join(sorted(flt.types)))
     if flt.text:
-        parts.append(f"text: “{flt.text}”")
+        parts.append(f"text: “{sanitize_line(flt.text)}”")
     return " · ".join(parts) if parts else "all deployments"
 
 
