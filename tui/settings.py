@@ -151,6 +151,9 @@ def load_settings(**overrides: Any) -> Settings:
     """
     given = {key: value for key, value in overrides.items() if value is not None}
     path = config_path()
+    if os.environ.get("DEPLOYTOP_CONFIG") and not path.is_file():
+        # Asked for explicitly: a wrong path is a mistake to report, not a file to skip.
+        raise SettingsError(f"config file {path} (from DEPLOYTOP_CONFIG) is not a readable file")
     try:
         if not path.is_file() and not _environment_has_settings():
             return Settings(**given)  # nothing to read: the flags over the defaults
@@ -160,6 +163,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "settings"
-        raise SettingsError(f"setting {where!r}: {first['msg']} (config: {path})") from None
+        source = f" (config: {path})" if path.is_file() else ""
+        raise SettingsError(f"setting {where!r}: {first['msg']}{source}") from None
     except OSError as exc:
         raise SettingsError(f"config file {path}: {exc.strerror or exc}") from None

@@ -15,7 +15,8 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("DEPLOYTOP_"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("DEPLOYTOP_CONFIG", str(tmp_path / "absent.toml"))
+    # No config file: an empty XDG config dir (DEPLOYTOP_CONFIG must name a real file).
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
 
 @pytest.fixture(autouse=True)

@@ -47,7 +47,6 @@ def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_xdg_config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DEPLOYTOP_CONFIG")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert config_path() == tmp_path / "deploytop" / "config.toml"
     (tmp_path / "deploytop").mkdir()
@@ -107,7 +106,7 @@ def test_unreachable_backend_is_one_line() -> None:
     if shutil.which("script") is None:
         pytest.skip("util-linux script(1) is not installed")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYTOP_")}
-    env["DEPLOYTOP_CONFIG"] = "/nonexistent/config.toml"
+    env["XDG_CONFIG_HOME"] = "/nonexistent"
     env["TERM"] = "xterm-256color"
     proc = subprocess.run(
         ["script", "-qec", f"{exe} --backend http://127.0.0.1:9 --token t", "/dev/null"],
@@ -121,3 +120,21 @@ def test_unreachable_backend_is_one_line() -> None:
         proc.stdout
     )
     assert "Traceback" not in proc.stdout
+
+
+def test_a_wrong_deploytop_config_path_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DEPLOYTOP_CONFIG", str(tmp_path / "nope.toml"))
+    with pytest.raises(SettingsError, match=r"nope\.toml.*DEPLOYTOP_CONFIG"):
+        load_settings()
+    monkeypatch.setenv("DEPLOYTOP_CONFIG", str(tmp_path))  # a directory
+    with pytest.raises(SettingsError, match="not a readable file"):
+        load_settings()
+
+
+def test_a_bad_variable_does_not_blame_a_config_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEPLOYTOP_PAGE_SIZE", "abc")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "page_size" in str(info.value) and "config" not in str(info.value)

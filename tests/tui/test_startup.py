@@ -156,7 +156,7 @@ def test_settings_without_file_or_variables_match_the_full_sources(
 
 def test_settings_without_file_or_variables_skip_pydantic_settings(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEPLOYTOP_")}
-    env["DEPLOYTOP_CONFIG"] = str(tmp_path / "absent.toml")
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
     code = (
         "import sys; from tui.settings import load_settings; load_settings(bell=False); "
         "print('pydantic_settings' in sys.modules)"

@@ -61,7 +61,7 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
         pytest.skip("the deploytop console script is not installed")
     t = Tmux(f"deploytop-test-{uuid.uuid4().hex[:8]}")
     env = {
-        "DEPLOYTOP_CONFIG": str(tmp_path / "absent.toml"),
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
         "DEPLOYTOP_DEMO__HISTORY": "150",
         "DEPLOYTOP_BELL": "false",
         "TERM": "xterm-256color",
