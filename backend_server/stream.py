@@ -1,7 +1,8 @@
 """The WebSocket event stream: replay after ``since``, then live, with a bounded queue.
 
 The streamer listens to the store once (``store.add_listener``) and keeps, per team, the
-last ``event_retention`` events and the outboxes of the team's open streams. Each event is
+outboxes of the team's open streams; replays come from the store's own retained events
+(``store.events_since``, the same rule the in-memory subscription uses). Each event is
 appended to every outbox (no task switch per subscriber and event); each stream's sender
 wakes at most once per ``batch_window``, encodes what piled up (every event is encoded once
 and shared by all subscribers) and sends it as one message. Heartbeats fill silences.
@@ -94,12 +95,11 @@ class _Outbox:
 
 
 class _TeamLog:
-    """A team's recent events (for replays) and its open streams."""
+    """A team's open streams."""
 
-    __slots__ = ("events", "outboxes")
+    __slots__ = ("outboxes",)
 
-    def __init__(self, retention: int) -> None:
-        self.events: deque[Event] = deque(maxlen=max(retention, 1))
+    def __init__(self) -> None:
         self.outboxes: set[_Outbox] = set()
 
 
@@ -129,14 +129,13 @@ class EventStreamer:
     def _team_log(self, team_id: str) -> _TeamLog:
         team_log = self._teams.get(team_id)
         if team_log is None:
-            team_log = self._teams[team_id] = _TeamLog(self.store.event_retention)
+            team_log = self._teams[team_id] = _TeamLog()
         return team_log
 
     def _on_event(self, event: Event) -> None:
         # Called inside the engine: must be cheap and must not raise.
         try:
             team_log = self._team_log(event.team_id)
-            team_log.events.append(event)
             if team_log.outboxes:
                 for outbox in [o for o in team_log.outboxes if not o.put(event)]:
                     team_log.outboxes.discard(outbox)
@@ -198,23 +197,10 @@ class EventStreamer:
 
     def _backlog(self, team_id: str, since: int | None, instance: str | None) -> list[Event]:
         """What a new stream starts with (called with no await before registering it)."""
-        head = self.store.head_seq(team_id)
-        if since is None or (since == head and instance in (None, self.store.instance_id)):
-            return []
-        held = self._team_log(team_id).events
-        oldest = held[0].seq if held else head + 1
-        if instance is not None and instance != self.store.instance_id:
+        if since is not None and instance is not None and instance != self.store.instance_id:
             reason = "the server restarted and forgot its events; list again"
-        elif since > head:
-            reason = f"events after {since} do not exist here (newest {head}); list again"
-        elif since + 1 < oldest:
-            reason = (
-                f"events after {since} are no longer held (oldest {oldest}, newest {head});"
-                " list again"
-            )
-        else:
-            return [e for e in held if e.seq > since]
-        return [Resync(seq=head, team_id=team_id, reason=reason)]
+            return [Resync(seq=self.store.head_seq(team_id), team_id=team_id, reason=reason)]
+        return self.store.events_since(team_id, since)
 
     async def _serve(
         self, websocket: WebSocket, team_id: str, since: int | None, instance: str | None
