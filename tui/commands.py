@@ -32,10 +32,11 @@ class DashboardCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         from tui.screens.dashboard import DashboardScreen
 
-        screens = [s for s in self.app.screen_stack if isinstance(s, DashboardScreen)]
-        if not screens:
+        # Only on the dashboard itself: from the pager (or any screen above the dashboard)
+        # these actions would change the dashboard hidden underneath.
+        screen = self.screen
+        if not isinstance(screen, DashboardScreen):
             return []
-        screen = screens[-1]
         read_only = screen.read_only
         return [
             (name, partial(self.app.call_later, screen.run_action, action), help_text)

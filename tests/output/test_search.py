@@ -10,6 +10,7 @@ from tui.output.search import (
     SearchError,
     SearchQuery,
     filter_rows,
+    filter_sections,
     find_error_rows,
     find_matches_bytes,
     find_rows,
@@ -116,3 +117,15 @@ async def test_regex_prefilter_agrees_with_the_full_regex_scan() -> None:
     assert _required_literal(SearchQuery(r"img-\d", regex=True, case_sensitive=True)) == b"img-"
     assert _required_literal(SearchQuery(r"a|bcdef", regex=True)) is None
     assert _required_literal(SearchQuery(r"ab\ncdef", regex=True)) is None
+
+
+def test_filter_sections_keep_context_inside_each_step() -> None:
+    # Three steps: header rows 0, 10, 20; 30 rows in all.
+    sections = [(0, 10), (10, 20), (20, 30)]
+    # A match on the first line of step 2: no context from step 1, no step 1 header.
+    assert list(filter_sections([11], sections, 2)) == [10, 11, 12, 13]
+    # A match on step 2's last line: context stops at the step's end.
+    assert list(filter_sections([19], sections, 2)) == [10, SEPARATOR, 17, 18, 19]
+    assert list(filter_sections([2, 2, 25], sections, 0)) == [0, 2, 20, 25]
+    assert list(filter_sections([1, 8], sections, 1)) == [0, 1, 2, SEPARATOR, 7, 8, 9]
+    assert list(filter_sections([], sections, 2)) == []

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,11 +57,11 @@ def tick_file(tmp_path: Path) -> Path:
     return tmp_path / "ticks"
 
 
-@pytest.fixture
-def tmux(tick_file: Path) -> Iterator[Tmux]:
+@contextmanager
+def _session(tick_file: Path, pager: str) -> Iterator[Tmux]:
     session = Tmux(f"deploytop-output-{os.getpid()}")
     command = (
-        f"cd {ROOT} && PYTHONPATH={ROOT} PAGER='less -R' TERM=xterm-256color "
+        f"cd {ROOT} && PYTHONPATH={ROOT} PAGER={shlex.quote(pager)} TERM=xterm-256color "
         f"DEPLOYTOP_TEST_TICK_FILE={tick_file} {sys.executable} -m tests.output.live_app"
     )
     session.run("new-session", "-d", "-s", "t", "-x", "110", "-y", "30", command)
@@ -70,6 +72,18 @@ def tmux(tick_file: Path) -> Iterator[Tmux]:
         subprocess.run(["tmux", "-L", session.socket, "kill-server"], capture_output=True)
         if socket_path:
             Path(socket_path).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def tmux(tick_file: Path) -> Iterator[Tmux]:
+    with _session(tick_file, "less -R") as session:
+        yield session
+
+
+@pytest.fixture
+def tmux_missing_pager(tick_file: Path) -> Iterator[Tmux]:
+    with _session(tick_file, "nosuchpager") as session:
+        yield session
 
 
 def tick(screen: str) -> int:
@@ -117,3 +131,22 @@ def test_pager_hand_off_returns_to_a_live_screen(tmux: Tmux, tick_file: Path) ->
     assert later >= first + 5
     screen = tmux.screen()
     assert "copying" in screen and "Pager" in screen  # output pane and footer intact
+
+
+def test_a_missing_pager_is_a_notice_and_the_app_stays_live(tmux_missing_pager: Tmux) -> None:
+    tmux = tmux_missing_pager
+    tmux.wait_for(lambda s: "DASHBOARD tick" in s and "tick 3 copying" in s, "the dashboard")
+    tmux.keys("o")
+    tmux.wait_for(lambda s: "━━ 1/1" in s and "Search" in s, "the pager")
+    tmux.keys("p")
+    # (The toast may wrap: its words are checked, not the whole line.)
+    tmux.wait_for(
+        lambda s: "cannot start pager 'nosuchpager'" in s and "not found" in s, "the notice"
+    )
+    # The terminal was never handed over: the pager still answers keys and keeps growing.
+    tmux.keys("Escape")
+    first = tick(tmux.wait_for(lambda s: "DASHBOARD tick" in s, "the dashboard again"))
+    later = tick(tmux.wait_for(lambda s: tick(s) >= first + 5, "the dashboard to keep ticking"))
+    assert later >= first + 5
+    tmux.keys("C-q")
+    tmux.wait_for(lambda s: "DASHBOARD" not in s, "the app to quit")

@@ -13,12 +13,13 @@ import asyncio
 import os
 import re
 import shlex
+import shutil
 import tempfile
 import time
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Iterator
-from heapq import merge
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -26,6 +27,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, Static
@@ -35,12 +37,25 @@ from backend_client.models import Deployment, DeploymentStep
 from backend_client.sanitize import sanitize_line
 
 from .feed import OutputFeed, OutputHub
-from .search import SearchError, SearchQuery, filter_rows, find_error_rows, scan_matches
+from .search import (
+    SearchError,
+    SearchQuery,
+    filter_sections,
+    find_error_rows,
+    scan_matches,
+)
 from .source import SEPARATOR, FilteredSource, StepsSource
 from .text import safe_label
 from .view import OutputView
 
-__all__ = ["PagerRunner", "PagerScreen", "PromptScreen", "run_external_pager"]
+__all__ = [
+    "PagerCommandError",
+    "PagerRunner",
+    "PagerScreen",
+    "PromptScreen",
+    "pager_command",
+    "run_external_pager",
+]
 
 PagerRunner = Callable[[App[Any], Path], Awaitable[None]]
 """Shows a file in an external pager and returns when the operator quits it."""
@@ -57,6 +72,36 @@ core)."""
 _T = TypeVar("_T")
 
 
+class PagerCommandError(OSError):
+    """``$PAGER`` cannot be started (empty, unparsable, or not found on ``PATH``)."""
+
+
+def pager_command(value: str | None = None) -> list[str]:
+    """The ``$PAGER`` command line, resolved to an executable (default ``less -R``).
+
+    Resolved *before* the terminal is handed over: a pager that cannot start must never
+    leave the app suspended.
+
+    Args:
+        value: The command line (``None``: ``$PAGER`` from the environment).
+
+    Raises:
+        PagerCommandError: the command cannot be parsed or its program is not found.
+    """
+    text = os.environ.get("PAGER") if value is None else value
+    text = (text or "").strip() or "less -R"
+    try:
+        command = shlex.split(text)
+    except ValueError as error:
+        raise PagerCommandError(f"cannot start pager {text!r}: {error}") from None
+    if not command:
+        command = ["less", "-R"]
+    program = shutil.which(command[0])
+    if program is None:
+        raise PagerCommandError(f"cannot start pager {command[0]!r}: not found")
+    return [program, *command[1:]]
+
+
 async def run_external_pager(app: App[Any], path: Path) -> None:
     """Run ``$PAGER`` (default ``less -R``) on ``path`` with the terminal handed over.
 
@@ -66,12 +111,21 @@ async def run_external_pager(app: App[Any], path: Path) -> None:
 
     Raises:
         SuspendNotSupported: the app cannot hand the terminal over (headless, web).
+        PagerCommandError: ``$PAGER`` cannot be started (checked before suspending).
         OSError: the pager command cannot be started.
     """
-    command = shlex.split(os.environ.get("PAGER") or "less -R") or ["less", "-R"]
+    command = pager_command()
+    failure: BaseException | None = None
     with app.batch_update(), app.suspend():
-        process = await asyncio.create_subprocess_exec(*command, str(path))
-        await process.wait()
+        # Textual's suspend() resumes only when its block exits normally: every failure
+        # (even a cancellation) is held until the terminal is back, then raised.
+        try:
+            process = await asyncio.create_subprocess_exec(*command, str(path))
+            await process.wait()
+        except BaseException as error:  # re-raised below, once resumed
+            failure = error
+    if failure is not None:
+        raise failure
 
 
 class PromptScreen(ModalScreen[str | None]):
@@ -124,6 +178,87 @@ def _free_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}-{time.time_ns()}{path.suffix}")
 
 
+_PAGER_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("Search output…", "search", "Highlight and count matches (/)"),
+    ("Next match", "next_match", "After a search (n)"),
+    ("Only matching lines", "toggle_filter", "Toggle showing only the matches (&)"),
+    ("Next error line", "next_error", "Jump to the next line that looks like an error (e)"),
+    ("Previous error line", "previous_error", "(E)"),
+    ("Failed step only", "toggle_failed_only", "Only the failed step ↔ every step (o)"),
+    ("Wrap long lines", "toggle_wrap", "Toggle wrapping (w)"),
+    ("Line numbers", "toggle_line_numbers", "Toggle the line number gutter (l)"),
+    ("Go to line…", "go_to_line", "Line N of the step at the top (:)"),
+    ("Save output…", "save", "Plain text to a file; never overwrites (s)"),
+    ("Copy output", "copy", "The selection, else the whole output, via OSC 52 (c)"),
+    ("Open in $PAGER", "external_pager", "Hand the output to $PAGER, default less -R (p)"),
+    ("Pager keys (help)", "help", "Every pager key binding (?)"),
+    ("Close the pager", "close", "Back to the dashboard (q, Escape)"),
+)
+
+
+def pager_binding_rows(screen: PagerScreen) -> list[tuple[str, str, str, str]]:
+    """``(section, keys, what it does, binding id)`` for every pager key, keymap applied.
+
+    The rows :class:`tui.screens.help.HelpScreen` shows (same shape as its
+    ``binding_rows``, with the pager's own sections).
+    """
+    app = screen.app
+    sections: list[tuple[str, Any]] = [
+        ("Pager", screen),
+        ("Output (scrolling)", screen.view),
+        ("App", app),
+    ]
+    keymap = app._keymap  # the keymap the app applies to every BINDINGS
+    rows: list[tuple[str, str, str, str]] = []
+    seen: set[str] = set()
+    for section, node in sections:
+        bindings = node._bindings.copy()
+        if keymap:
+            bindings.apply_keymap(keymap)
+        by_id: dict[str, tuple[list[str], Binding]] = {}
+        for key, key_bindings in bindings.key_to_bindings.items():
+            for binding in key_bindings:
+                if binding.system or binding.action in ("help_quit", "cancel_refused"):
+                    continue
+                ident = binding.id or binding.action
+                keys, _ = by_id.setdefault(ident, ([], binding))
+                display = app.get_key_display(Binding(key, binding.action))
+                if display not in keys:
+                    keys.append(display)
+        for ident, (keys, binding) in by_id.items():
+            if ident in seen:
+                continue
+            seen.add(ident)
+            what = binding.tooltip or binding.description or binding.action
+            rows.append((section, " ".join(keys), what, binding.id or ""))
+    rows.append(("Mouse", "drag / wheel", "Select text (c copies it) / scroll", ""))
+    return rows
+
+
+class PagerCommands(Provider):
+    """The pager's actions by name, in the command palette (ctrl+p) opened on the pager."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        screen = self.screen
+        if not isinstance(screen, PagerScreen):
+            return []
+        return [
+            (name, partial(self.app.call_later, screen.run_action, action), help_text)
+            for name, action, help_text in _PAGER_COMMANDS
+        ]
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
 class PagerScreen(Screen[None]):
     """Full-screen output of a step or of a whole deployment.
 
@@ -155,31 +290,148 @@ class PagerScreen(Screen[None]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close", id="pager.close"),
+        Binding(
+            "escape,q",
+            "close",
+            "Close",
+            tooltip="Close the search line, else the pager",
+            id="pager.close",
+        ),
         # Priority: the app runs it before forwarding the next keys, so keys typed right
         # after "/" (or pasted by tmux) land in the search line, not on pager bindings.
-        Binding("slash", "search", "Search", id="pager.search", priority=True),
-        Binding("n", "next_match", "Next", id="pager.next_match"),
-        Binding("N", "previous_match", "Prev", id="pager.previous_match"),
-        Binding("ampersand", "toggle_filter", "Only matches", id="pager.filter"),
-        Binding("plus", "context(1)", "More context", show=False, id="pager.context_more"),
-        Binding("minus", "context(-1)", "Less context", show=False, id="pager.context_less"),
-        Binding("ctrl+r", "toggle_regex", "Regex", show=False, id="pager.regex"),
-        Binding("ctrl+t", "toggle_case", "Case", show=False, id="pager.case"),
-        Binding("e", "next_error", "Next error", id="pager.next_error"),
-        Binding("E", "previous_error", "Prev error", show=False, id="pager.previous_error"),
-        Binding("o", "toggle_failed_only", "Failed step only", id="pager.failed_only"),
-        Binding("w", "toggle_wrap", "Wrap", id="pager.wrap"),
-        Binding("l", "toggle_line_numbers", "Line numbers", show=False, id="pager.line_numbers"),
-        Binding("colon", "go_to_line", "Go to line", show=False, id="pager.go_to_line"),
-        Binding("g", "top", "Top", show=False, id="pager.top"),
-        Binding("G", "bottom", "Bottom", show=False, id="pager.bottom"),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            tooltip="Search the output (Enter runs, empty Enter clears)",
+            id="pager.search",
+            priority=True,
+        ),
+        Binding("n", "next_match", "Next", tooltip="Next search match", id="pager.next_match"),
+        Binding(
+            "N",
+            "previous_match",
+            "Prev",
+            tooltip="Previous search match",
+            id="pager.previous_match",
+        ),
+        Binding(
+            "ampersand",
+            "toggle_filter",
+            "Only matches",
+            tooltip="Only the matching lines ↔ every line",
+            id="pager.filter",
+        ),
+        Binding(
+            "plus",
+            "context(1)",
+            "More context",
+            show=False,
+            tooltip="More context lines around matches (only-matches mode)",
+            id="pager.context_more",
+        ),
+        Binding(
+            "minus",
+            "context(-1)",
+            "Less context",
+            show=False,
+            tooltip="Fewer context lines around matches",
+            id="pager.context_less",
+        ),
+        Binding(
+            "ctrl+r",
+            "toggle_regex",
+            "Regex",
+            show=False,
+            tooltip="Regex search on/off",
+            id="pager.regex",
+        ),
+        Binding(
+            "ctrl+t",
+            "toggle_case",
+            "Case",
+            show=False,
+            tooltip="Case-sensitive search on/off",
+            id="pager.case",
+        ),
+        Binding(
+            "e",
+            "next_error",
+            "Next error",
+            tooltip="Next line that looks like an error (marked)",
+            id="pager.next_error",
+        ),
+        Binding(
+            "E",
+            "previous_error",
+            "Prev error",
+            show=False,
+            tooltip="Previous error line (marked)",
+            id="pager.previous_error",
+        ),
+        Binding(
+            "o",
+            "toggle_failed_only",
+            "Failed step only",
+            tooltip="Only the failed step ↔ every step",
+            id="pager.failed_only",
+        ),
+        Binding("w", "toggle_wrap", "Wrap", tooltip="Wrap long lines on/off", id="pager.wrap"),
+        Binding(
+            "l",
+            "toggle_line_numbers",
+            "Line numbers",
+            show=False,
+            tooltip="Line numbers on/off",
+            id="pager.line_numbers",
+        ),
+        Binding(
+            "colon",
+            "go_to_line",
+            "Go to line",
+            show=False,
+            tooltip="Go to line N of the step at the top (marked)",
+            id="pager.go_to_line",
+        ),
+        Binding("g", "top", "Top", show=False, tooltip="Top", id="pager.top"),
+        Binding(
+            "G",
+            "bottom",
+            "Bottom",
+            show=False,
+            tooltip="Bottom (follows new output)",
+            id="pager.bottom",
+        ),
         Binding("space", "page_down", "Page down", show=False, id="pager.page_down"),
         Binding("b", "page_up", "Page up", show=False, id="pager.page_up"),
-        Binding("s", "save", "Save", id="pager.save"),
-        Binding("c", "copy", "Copy", id="pager.copy"),
-        Binding("p", "external_pager", "$PAGER", id="pager.external"),
+        Binding(
+            "s",
+            "save",
+            "Save",
+            tooltip="Save the output to a file (never overwrites)",
+            id="pager.save",
+        ),
+        Binding(
+            "c",
+            "copy",
+            "Copy",
+            tooltip="Copy the selection, else the whole output (OSC 52)",
+            id="pager.copy",
+        ),
+        Binding(
+            "p",
+            "external_pager",
+            "$PAGER",
+            tooltip="Open the output in $PAGER (default less -R)",
+            id="pager.external",
+        ),
+        Binding(
+            "question_mark", "help", "Keys", tooltip="Every pager key (this list)", id="pager.help"
+        ),
     ]
+
+    COMMANDS = {PagerCommands}
+    """The palette on the pager lists the pager's actions."""
 
     def __init__(
         self,
@@ -216,6 +468,8 @@ class PagerScreen(Screen[None]):
         self._regex = False
         self._case = False
         self._current_error_row: int | None = None
+        # The line a jump went to, as (part, line in it): base rows shift while steps grow.
+        self._marked_line: tuple[int, int] | None = None
         self.ready = asyncio.Event()
         """Set once the shown output is read and the pager positioned (for tests, tools)."""
 
@@ -268,12 +522,18 @@ class PagerScreen(Screen[None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
         parts = self._feeds()
-        self._base = StepsSource(parts, settled=self.deployment.is_finished)
+        # Headers keep each step's real place in the pipeline ("5/5"), even when only
+        # some steps are shown.
+        everything = sorted(self.deployment.steps, key=lambda step: step.sort_order)
+        place = {step.id: index for index, step in enumerate(everything, 1)}
+        positions = [(place.get(step.id, 1), len(everything)) for step, _ in parts]
+        self._base = StepsSource(parts, settled=self.deployment.is_finished, positions=positions)
         self._unsubscribe = self._base.subscribe(self._base_changed)
         self._errors = None
         self._filtered = None
         self._matches = array("q")
         self._match_index = None
+        self._marked_line = None
         active = any(not feed.finished and not step.status.is_finished for step, feed in parts)
         follow = active and self.deployment.failed_step is None
         self.view.set_source(self._base, follow=follow)
@@ -300,6 +560,7 @@ class PagerScreen(Screen[None]):
                 )
                 if lines:
                     self._current_error_row = header + 1 + lines[0]
+                    self._mark(self._current_error_row)
                 self.view.scroll_to_row(header + 1 + lines[0] if lines else header)
         if self.query_ is not None or (initial and self.hub.last_search is not None):
             query = self.query_ or self.hub.last_search
@@ -377,7 +638,9 @@ class PagerScreen(Screen[None]):
         where = self._where()
         if where:
             parts.append(where)
-        parts.append("following" if view.following else "paused · End follows")
+        if self._can_grow():
+            # Following only means something while output can still arrive.
+            parts.append("following" if view.following else "paused · End follows")
         truncated = any(feed.truncated for _, feed in self._base.parts)
         status = self.query_one("#pager-status", Static)
         if truncated:
@@ -385,8 +648,20 @@ class PagerScreen(Screen[None]):
         status.set_class(truncated, "-warning")
         status.update(Text("  │  ".join(parts), no_wrap=True, overflow="ellipsis", end=""))
 
+    def _can_grow(self) -> bool:
+        """Whether any shown output can still grow (a step that may still print)."""
+        if self.deployment.is_finished:
+            return False
+        return any(
+            not feed.finished and not (feed.step or step).status.is_finished
+            for step, feed in self._base.parts
+        )
+
     def _where(self) -> str:
-        """``Copy files 37/120``: the step and line at the top of the screen."""
+        """``Copy files · line 37 of 120``: the step and line at the top of the screen.
+
+        Lines count from 1, as the line numbers do (a header at the top: its first line).
+        """
         base = self._base
         if not base.parts:
             return ""
@@ -396,7 +671,11 @@ class PagerScreen(Screen[None]):
         name = sanitize_line(step.name)
         if len(name) > 24:
             name = name[:23] + "…"
-        return f"{name} {max(inner + 1, 0):,}/{feed.line_count:,}"
+        count = feed.line_count
+        if count == 0:
+            return f"{name} · no lines"
+        line = min(max(inner + 1, 1), count)
+        return f"{name} · line {line:,} of {count:,}"
 
     def _base_changed(self) -> None:
         if not self._live_timer_pending:
@@ -407,6 +686,8 @@ class PagerScreen(Screen[None]):
     def _live_update(self) -> None:
         self._live_timer_pending = False
         self._errors = None
+        if self._marked_line is not None:
+            self._refresh_mark()  # earlier steps grew: the marked line moved down
         if self.query_ is not None and self._base.version != self._search_version:
             self._start_search(self.query_, jump=False, keep_position=True)
         self._update_status()
@@ -565,9 +846,29 @@ class PagerScreen(Screen[None]):
 
     def _refresh_highlight(self) -> None:
         self.view.set_highlight(self._pattern, self._current_in_view())
+        self._refresh_mark()
+
+    def _mark(self, base_row: int | None) -> None:
+        """Mark the line a jump (``e``, ``:``) went to, so the eye finds it."""
+        if base_row is None:
+            self._marked_line = None
+        else:
+            part, inner = self._base.part_of_row(base_row)
+            self._marked_line = (part, inner) if part >= 0 and inner >= 0 else None
+        self._refresh_mark()
+
+    def _refresh_mark(self) -> None:
+        marked = self._marked_line
+        row = self._base.header_row(marked[0]) + 1 + marked[1] if marked is not None else None
+        filtered = self._filtered
+        if row is not None and filtered is not None:
+            shown = filtered.row_of_base(row)
+            row = shown if filtered.base_row(shown) == row else None  # hidden by the filter
+        self.view.mark_row(row)
 
     def _show_match(self, index: int) -> None:
         self._match_index = index
+        self._marked_line = None  # the current match is the mark now
         current = self._current_in_view()
         if current is not None:
             self.view.scroll_to_row(current[0])
@@ -662,8 +963,11 @@ class PagerScreen(Screen[None]):
 
     def _apply_filter(self) -> None:
         base = self._base
-        headers = [base.header_row(i) for i in range(len(base.parts))]
-        rows = filter_rows(merge(self._matches, headers), base.row_count, self._context_lines)
+        count = len(base.parts)
+        headers = [base.header_row(i) for i in range(count)]
+        # Each step with matches, under its header; context stays inside the step.
+        sections = list(zip(headers, [*headers[1:], base.row_count], strict=True))
+        rows = filter_sections(self._matches, sections, self._context_lines)
         keep = self._base_row_at_top()
         following = self.view.following
         self._filtered = FilteredSource(base, rows)
@@ -717,6 +1021,7 @@ class PagerScreen(Screen[None]):
             # The error line is hidden by the filter: show everything again.
             self._set_filtering(False)
         self.view.scroll_to_row(self._view_row(row))
+        self._mark(row)
         self.notify(f"Error line {index + 1:,} of {len(rows):,}", timeout=2)
 
     def action_next_error(self) -> None:
@@ -786,7 +1091,15 @@ class PagerScreen(Screen[None]):
         line = max(1, min(number, max(feed.line_count, 1)))
         if number > feed.line_count:
             self.notify(f"The output has {feed.line_count:,} lines: showing the last.")
-        self.view.scroll_to_row(base.header_row(part) + line, context=0)
+        row = base.header_row(part) + line
+        self.view.scroll_to_row(row, context=0)
+        self._mark(row)  # marked even when the line was already on screen
+
+    def action_help(self) -> None:
+        """Every pager key binding: keys, what they do, the binding id (for the keymap)."""
+        from tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(pager_binding_rows(self)))
 
     def action_close(self) -> None:
         """Close the pager (or the search line if it is open)."""
@@ -911,6 +1224,8 @@ class PagerScreen(Screen[None]):
                 await self.pager_runner(self.app, path)
             except SuspendNotSupported:
                 self.notify("This terminal cannot be handed to $PAGER here.", severity="error")
+            except PagerCommandError as error:
+                self.notify(str(error), severity="error", title="$PAGER", markup=False)
             except OSError as error:
                 pager = os.environ.get("PAGER") or "less -R"
                 self.notify(f"Could not run {pager!r}: {error}", severity="error", markup=False)

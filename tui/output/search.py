@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 import re
 from array import array
-from collections.abc import Callable, Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "SearchError",
     "SearchQuery",
     "filter_rows",
+    "filter_sections",
     "find_error_rows",
     "find_matches",
     "find_matches_bytes",
@@ -387,4 +389,45 @@ def filter_rows(match_rows: Iterable[int], row_count: int, context: int = 0) -> 
         else:
             out.extend(range(start, end + 1))
         shown_until = end
+    return out
+
+
+def filter_sections(
+    match_rows: Sequence[int], sections: Sequence[tuple[int, int]], context: int = 0
+) -> array[int]:
+    """:func:`filter_rows` per step: each step with matches under its header row.
+
+    Context never crosses a step's bounds (a step's last lines are not shown as context
+    of the next step's first match), and a step without matches is left out, header and
+    all.
+
+    Args:
+        match_rows: Sorted matching rows (never header rows).
+        sections: ``(header row, end row)`` of each step, ascending; a step's lines are the
+            rows after its header, up to ``end`` (excluded).
+        context: Rows shown around each match.
+    """
+    out = array("q")
+    append = out.append
+    for header, end in sections:
+        low = bisect_left(match_rows, header + 1)
+        high = bisect_left(match_rows, end)
+        if low >= high:
+            continue
+        append(header)
+        shown_until = header  # last row already in ``out``
+        previous = -1
+        for index in range(low, high):
+            row = match_rows[index]
+            if row == previous:
+                continue
+            previous = row
+            start = max(row - context, shown_until + 1)
+            stop = min(row + context, end - 1)
+            if start > stop:
+                continue
+            if context and start > shown_until + 1:
+                append(SEPARATOR)
+            out.extend(range(start, stop + 1))
+            shown_until = stop
     return out

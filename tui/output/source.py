@@ -174,16 +174,27 @@ _STATUS_STYLE = {
 }
 
 
-def step_header(step: DeploymentStep, index: int, total: int) -> Text:
-    """``━━ 2/5 ✘ Copy files · failed ━━``: a step's header row in a deployment's output."""
+def step_header(step: DeploymentStep, index: int, total: int, *, settled: bool = False) -> Text:
+    """``━━ 2/5 ✘ Copy files · failed ━━``: a step's header row in a deployment's output.
+
+    Args:
+        step: The step (its status as last known).
+        index: The step's 1-based position in its pipeline.
+        total: The number of steps in the pipeline.
+        settled: The deployment ended: a step still queued never ran and never will, so it
+            reads "not run" rather than "queued" (its status stays ``queued`` in the data).
+    """
     glyph, style = _STATUS_STYLE.get(step.status, ("?", ""))
+    label = step.status.value
+    if settled and step.status is StepStatus.QUEUED:
+        glyph, style, label = "\u2013", "dim", "not run"  # as on the dashboard
     text = Text(end="", no_wrap=True)
     text.append(f"━━ {index}/{total} ", style="bold")
     text.append(f"{glyph} ", style=f"bold {style}")
     text.append_text(safe_label(step.name))
     text.stylize("bold")
     text.append(" · ")
-    text.append(step.status.value, style=style)
+    text.append(label, style=style)
     text.append(" ━━", style="bold")
     return text
 
@@ -194,12 +205,24 @@ class StepsSource:
     Args:
         parts: ``(step, feed)`` pairs in pipeline order.
         settled: The deployment ended: steps that never ran will not print anything.
+        positions: Each part's ``(position, steps in the pipeline)`` for its header, when
+            only some of the pipeline's steps are shown (default: ``i/len(parts)``).
     """
 
     def __init__(
-        self, parts: Sequence[tuple[DeploymentStep, OutputFeed]], *, settled: bool = False
+        self,
+        parts: Sequence[tuple[DeploymentStep, OutputFeed]],
+        *,
+        settled: bool = False,
+        positions: Sequence[tuple[int, int]] | None = None,
     ) -> None:
         self.parts = list(parts)
+        self.settled = settled
+        self.positions = (
+            list(positions)
+            if positions is not None
+            else [(i + 1, len(self.parts)) for i in range(len(self.parts))]
+        )
         self._bases: list[int] = []
         self._sources = [
             FeedSource(feed, settled=settled or step.status.is_finished)
@@ -257,7 +280,8 @@ class StepsSource:
         part, inner = self.part_of_row(row)
         if inner < 0:
             step, feed = self.parts[part]
-            return step_header(feed.step or step, part + 1, len(self.parts))
+            index, total = self.positions[part]
+            return step_header(feed.step or step, index, total, settled=self.settled)
         return self._sources[part].row_text(inner)
 
     def row_plain(self, row: int) -> str:
@@ -353,7 +377,8 @@ class FilteredSource:
             return Text("No matching lines.", style="dim italic", end="")
         base = self.base_row(row)
         if base == SEPARATOR:
-            return Text("--", style="dim", end="")
+            # Not "--": output lines may begin with "--" too (copied text keeps "--").
+            return Text("┄" * 12, style="dim italic", end="")
         return self.base.row_text(base)
 
     def row_plain(self, row: int) -> str:

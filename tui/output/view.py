@@ -53,6 +53,7 @@ class OutputView(ScrollView, can_focus=True):
     OutputView > .output-view--current-match {
         background: $warning; color: $background; text-style: bold;
     }
+    OutputView > .output-view--current-line { background: $accent 30%; }
     """
 
     COMPONENT_CLASSES = {
@@ -60,6 +61,7 @@ class OutputView(ScrollView, can_focus=True):
         "output-view--marker",
         "output-view--match",
         "output-view--current-match",
+        "output-view--current-line",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -116,6 +118,7 @@ class OutputView(ScrollView, can_focus=True):
         self._scrolling = False  # our own scroll_to calls, not the user's
         self._highlight: re.Pattern[str] | None = None
         self._current: tuple[int, int] | None = None
+        self._marked: int | None = None
         self._initial_feed = feed
 
     # -- public API ----------------------------------------------------------------------
@@ -148,6 +151,7 @@ class OutputView(ScrollView, can_focus=True):
             self._unsubscribe()
             self._unsubscribe = None
         self._source = source
+        self._marked = None
         if source is not None and self.is_attached:
             self._unsubscribe = source.subscribe(self._source_changed)
         self._reset_caches()
@@ -170,6 +174,19 @@ class OutputView(ScrollView, can_focus=True):
         self._current = current
         self._reset_caches()
         self.refresh()
+
+    @property
+    def marked_row(self) -> int | None:
+        """The row marked as the current line (``None``: none)."""
+        return self._marked
+
+    def mark_row(self, row: int | None) -> None:
+        """Mark ``row`` as the current line (the line a jump went to): a tinted background,
+        and ``▶`` in the line number gutter. ``None`` removes the mark; so does a new source."""
+        if row != self._marked:
+            self._marked = row
+            self._wrap_layout = None
+            self.refresh()
 
     def scroll_to_row(self, row: int, *, context: int = 3) -> None:
         """Stop following and bring ``row`` into view, ``context`` rows below the top."""
@@ -345,7 +362,8 @@ class OutputView(ScrollView, can_focus=True):
             return strip
         assert self._source is not None
         text = self._source.row_text(row)
-        if self._highlight is not None:
+        if self._highlight is not None and self._source.line_number(row) is not None:
+            # Only output lines: headers and notices are not searched, so not highlighted.
             text = self._highlighted(text, row, self._highlight)
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(row)) is not None:
@@ -375,7 +393,18 @@ class OutputView(ScrollView, can_focus=True):
         number = self._source.line_number(row) if first else None
         label = f"{number:>{width - 1}} " if number is not None else " " * width
         style = self.get_component_rich_style("output-view--gutter")
+        if row == self._marked and first:
+            label = label[:-1] + "▶"
+            style += self.get_component_rich_style("output-view--current-line")
         return Strip([Segment(label, style)], width)
+
+    def _mark(self, strip: Strip, row: int) -> Strip:
+        """The current line gets a tinted background (and ``▶`` in the line number gutter).
+
+        Applied before the widget's own style, which would otherwise paint over it."""
+        if row != self._marked:
+            return strip
+        return strip.apply_style(self.get_component_rich_style("output-view--current-line"))
 
     def _marker(self, width: int) -> Strip:
         count = self.new_rows
@@ -401,6 +430,7 @@ class OutputView(ScrollView, can_focus=True):
         content_width = max(width - gutter, 0)
         strip = self._content_strip(row)
         strip = strip.crop_extend(scroll_x, scroll_x + content_width, None)
+        strip = self._mark(strip, row)
         strip = strip.apply_style(base_style).apply_offsets(scroll_x, row)
         if gutter:
             strip = Strip.join([self._gutter(row, gutter), strip])
@@ -456,8 +486,8 @@ class OutputView(ScrollView, can_focus=True):
         if y >= len(layout):
             return Strip.blank(width, base_style)
         row, x, part = layout[y]
-        strip = part.crop_extend(0, content_width, None).apply_style(base_style)
-        strip = strip.apply_offsets(x, row)
+        strip = self._mark(part.crop_extend(0, content_width, None), row)
+        strip = strip.apply_style(base_style).apply_offsets(x, row)
         if gutter:
             strip = Strip.join([self._gutter(row, gutter, first=x == 0), strip])
         return strip
