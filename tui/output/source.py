@@ -16,6 +16,7 @@ from typing import Protocol
 from rich.text import Text
 
 from backend_client.models import DeploymentStep, StepStatus
+from tui.format import GLYPHS, NOT_RUN
 
 from .feed import MAX_RENDER_BYTES, OutputFeed
 from .text import safe_label
@@ -187,7 +188,8 @@ def step_header(step: DeploymentStep, index: int, total: int, *, settled: bool =
     glyph, style = _STATUS_STYLE.get(step.status, ("?", ""))
     label = step.status.value
     if settled and step.status is StepStatus.QUEUED:
-        glyph, style, label = "\u2013", "dim", "not run"  # as on the dashboard
+        # The dashboard's words for a step that never ran.
+        glyph, style, label = GLYPHS[NOT_RUN], "dim", NOT_RUN
     text = Text(end="", no_wrap=True)
     text.append(f"━━ {index}/{total} ", style="bold")
     text.append(f"{glyph} ", style=f"bold {style}")
