@@ -17,7 +17,7 @@ from tui.commands import DashboardCommands
 from tui.screens.dashboard import DashboardScreen
 from tui.settings import Settings
 from tui.state import DashboardState
-from tui.themes import STATUS_DEFAULTS, THEMES
+from tui.themes import THEMES, status_defaults
 from tui.widgets.detail import DetailPane
 
 if TYPE_CHECKING:
@@ -93,16 +93,30 @@ class DeploytopApp(App[int]):
             self._hub.dispatch(event)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        return dict(STATUS_DEFAULTS)
+        # Themes without deploytop's status colours get defaults readable on their background.
+        return status_defaults(self.current_theme.dark)
 
     async def on_mount(self) -> None:
         if self.settings.keymap:
-            from tui.keys import unknown_binding_ids
+            from tui.keys import keymap_conflicts, unknown_binding_ids
 
             unknown = unknown_binding_ids(self.settings.keymap)
             if unknown:
                 self.notify(
                     "keymap: no binding with id " + ", ".join(repr(i) for i in unknown),
+                    title="Settings",
+                    severity="warning",
+                    markup=False,
+                )
+            conflicts = keymap_conflicts(self.settings.keymap)
+            if conflicts:
+                self.notify(
+                    "keymap: "
+                    + "; ".join(
+                        f"{key!r} is bound to " + " and ".join(repr(i) for i in ids)
+                        for key, ids in conflicts
+                    )
+                    + " (only one of them will work)",
                     title="Settings",
                     severity="warning",
                     markup=False,

@@ -7,8 +7,9 @@ the server or the headless commands.
 from __future__ import annotations
 
 import gc
+import re
 import sys
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -22,8 +23,61 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+class _OneLineUsageError(click.UsageError):
+    """A usage error said the documented way: ``deploytop: error: no such option: --nope``."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        from backend_client.sanitize import sanitize_line  # the message quotes the user
+
+        message = self.format_message()
+        message = message[:1].lower() + message[1:]
+        click.echo(f"deploytop: error: {sanitize_line(message)}", err=True, file=file)
+
+
+def _one_line(exc: click.UsageError) -> _OneLineUsageError:
+    """click's message in the documented words, on one line."""
+    if isinstance(exc, _OneLineUsageError):
+        return exc
+    if isinstance(exc, click.NoSuchOption):
+        message = f"no such option: {exc.option_name}"
+        import difflib
+
+        # Only a near miss ("--no-bel") is worth a suggestion; click offers far ones too.
+        close = difflib.get_close_matches(exc.option_name, exc.possibilities or (), 1, 0.8)
+        if close:
+            message += f" (did you mean {close[0]}?)"
+    else:
+        message = " ".join(exc.format_message().split())
+        # "No such command 'x'." reads like "no such option: --x".
+        found = re.fullmatch(r"No such command '(.*)'\.?", message)
+        message = f"no such command: {found.group(1)}" if found else message.rstrip(".")
+    return _OneLineUsageError(message, exc.ctx)
+
+
 class _Group(click.Group):
-    """A group whose subcommands are registered lazily (and only if they exist yet)."""
+    """A group whose subcommands are registered lazily (and only if they exist yet).
+
+    Usage errors (of the group or of a subcommand) print one line and exit 2, instead of
+    click's usage block and ``Error: ...``; ``--help`` is untouched.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
 
     _LAZY: dict[str, tuple[str, str]] = {
         "serve": ("backend_server.cli", "serve"),

@@ -8,10 +8,12 @@ from backend_client.models import DeploymentStatus, StepStatus
 
 __all__ = [
     "GLYPHS",
+    "NOT_RUN",
     "absolute_time",
     "duration_text",
     "relative_time",
     "status_glyph",
+    "step_display_status",
 ]
 
 GLYPHS: dict[str, str] = {
@@ -21,6 +23,7 @@ GLYPHS: dict[str, str] = {
     "failed": "✘",
     "cancelled": "⊘",
     "skipped": "↷",
+    "not run": "\u2013",  # an en dash: "did not happen"
 }
 """A glyph per status value (deployment and step statuses share names)."""
 
@@ -28,6 +31,22 @@ GLYPHS: dict[str, str] = {
 def status_glyph(status: DeploymentStatus | StepStatus) -> str:
     """The glyph shown before a status word."""
     return GLYPHS.get(status.value, "?")
+
+
+NOT_RUN = "not run"
+"""What a step that never ran reads as (see :func:`step_display_status`)."""
+
+
+def step_display_status(deployment_status: DeploymentStatus, step_status: StepStatus) -> str:
+    """The status word shown for a step.
+
+    A step of a finished deployment that is still ``queued`` never ran (an earlier step failed,
+    or the deployment was cancelled) — the record keeps it Queued by spec, but "queued" would
+    read as "about to run", so it shows as ``"not run"``. Otherwise the step's own status value.
+    """
+    if step_status is StepStatus.QUEUED and deployment_status.is_finished:
+        return NOT_RUN
+    return step_status.value
 
 
 def duration_text(delta: timedelta | None) -> str:

@@ -49,7 +49,7 @@ from backend_client.models import (
     StepStatus,
 )
 from backend_client.sanitize import sanitize_line, sanitize_text
-from tui.format import absolute_time, duration_text, status_glyph
+from tui.format import GLYPHS, absolute_time, duration_text, status_glyph, step_display_status
 
 __all__ = ["EXIT_BACKEND_ERROR", "cancel", "commands", "logs", "ls", "show", "watch"]
 
@@ -91,7 +91,7 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
         "--team",
         envvar="DEPLOYTOP_TEAM",
-        help="Team id or name (default: your only team) [DEPLOYTOP_TEAM]",
+        help="Team id or name (default: your first team) [DEPLOYTOP_TEAM]",
     )(func)
     func = click.option("--token", envvar="DEPLOYTOP_TOKEN", help="Bearer token [DEPLOYTOP_TOKEN]")(
         func
@@ -152,7 +152,11 @@ def _now() -> datetime:
 
 
 async def _team_id(backend: Backend, team: str | None) -> str:
-    """The team to act in: ``team`` (an id or a name, as in the dashboard) or the only one."""
+    """The team to act in: ``team`` (an id or a name, as in the dashboard) or the first one.
+
+    Without ``team`` a member of several teams gets the first, like the dashboard; which
+    one (and how to pick another) is said on stderr, so stdout stays the listing.
+    """
     me = await backend.me()
     if not me.teams:
         raise NotFound("you belong to no team")
@@ -162,15 +166,32 @@ async def _team_id(backend: Backend, team: str | None) -> str:
         if found is None:
             raise NotFound(f"no team {_safe(team)!r} of yours (one of: {choices})")
         return found.id
-    if len(me.teams) == 1:
-        return me.teams[0].id
-    raise InvalidRequest(f"you are in several teams; pass --team (one of: {choices})")
+    first = me.teams[0]
+    if len(me.teams) > 1:
+        click.echo(
+            f"deploytop: team {_safe(first.name)} ({_safe(first.id)}); "
+            f"pass --team for another (one of: {choices})",
+            err=True,
+        )
+    return first.id
 
 
-def _step_line(step: DeploymentStep, now: datetime) -> str:
+def _clip(text: str, width: int) -> str:
+    """``text`` in at most ``width`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _step_line(
+    step: DeploymentStep, now: datetime, dep_status: DeploymentStatus | None = None
+) -> str:
+    # With the deployment's status, a Queued step of a finished deployment reads "not run".
+    shown = step.status.value
+    if dep_status is not None:
+        shown = step_display_status(dep_status, step.status)
+    glyph = GLYPHS.get(shown, status_glyph(step.status))
     return (
-        f"  {status_glyph(step.status)} {step.sort_order:>2}. {_safe(step.name):<36}"
-        f" {step.status.value:<10} {duration_text(step.duration(now)):>8}"
+        f"  {glyph} {step.sort_order:>2}. {_safe(step.name):<36}"
+        f" {shown:<10} {duration_text(step.duration(now)):>8}"
     )
 
 
@@ -227,8 +248,9 @@ def ls(
         for d in page.data:
             done, total = d.progress
             click.echo(
-                f"{_safe(d.id):<26}  {d.status.value:<9}  {_safe(d.type)[:20]:<20}  "
-                f"{_safe(d.site_domain or d.site_id)[:28]:<28}  {absolute_time(d.created_at):<23}"
+                f"{_safe(d.id):<26}  {d.status.value:<9}  {_clip(_safe(d.type), 20):<20}  "
+                f"{_clip(_safe(d.site_domain or d.site_id), 28):<28}  "
+                f"{absolute_time(d.created_at):<23}"
                 f"  {duration_text(d.duration(now)):>7}  {done:>2}/{total:<2}"
                 f"  {_safe(d.operation_name)}"
             )
@@ -286,7 +308,7 @@ def _describe(d: Deployment, now: datetime) -> Iterator[str]:
         yield f"  reason    {_safe(d.cancel_reason)}"
     yield "steps:"
     for step in sorted(d.steps, key=lambda s: s.sort_order):
-        yield _step_line(step, now)
+        yield _step_line(step, now, d.status)
 
 
 # --- logs -----------------------------------------------------------------------------------

@@ -62,6 +62,9 @@ class Changes:
     """The connection badge changed."""
     header: bool = False
     """Something the header shows (filter, team, counts) changed."""
+    latest: dict[str, Deployment] = field(default_factory=dict)
+    """The newest snapshot of each deployment an event touched, even one that left the view
+    (a dialog about it still follows it)."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -320,6 +323,7 @@ class DashboardState:
         ):
             self._changes.failed.append(dep)
         self._track_active(dep)
+        self._changes.latest[dep.id] = dep
         matches = self.filter.matches(dep)
         if known is not None:
             if matches:
@@ -369,6 +373,7 @@ class DashboardState:
         old = self.deployments[dep.id]
         self.deployments[dep.id] = dep
         self._changes.dirty.add(dep.id)
+        self._changes.latest[dep.id] = dep
         if dep.id in self.expanded and len(old.steps) != len(dep.steps):
             start = self.row_index(dep.id)
             if start is not None:

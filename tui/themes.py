@@ -4,17 +4,41 @@ from __future__ import annotations
 
 from textual.theme import Theme
 
-__all__ = ["DARK", "LIGHT", "STATUS_DEFAULTS", "THEMES"]
+__all__ = [
+    "DARK",
+    "LIGHT",
+    "STATUS_DEFAULTS",
+    "STATUS_DEFAULTS_LIGHT",
+    "THEMES",
+    "status_defaults",
+]
 
 STATUS_DEFAULTS: dict[str, str] = {
-    "status-queued": "#8a93a6",
-    "status-running": "#4ea8f0",
-    "status-completed": "#4caf50",
-    "status-failed": "#f0544f",
-    "status-cancelled": "#c49a3c",
-    "status-skipped": "#8a93a6",
+    "status-queued": "#a7b0c2",
+    "status-running": "#62b6f7",
+    "status-completed": "#62c866",
+    "status-failed": "#ff7a75",
+    "status-cancelled": "#d8ac4c",
+    "status-skipped": "#a7b0c2",
 }
-"""Used by themes that do not set them (textual-dark, ...): readable on dark and light."""
+"""Used by dark themes that do not set them (textual-dark, nord, ...): readable on dark."""
+
+STATUS_DEFAULTS_LIGHT: dict[str, str] = {
+    "status-queued": "#4b5361",
+    "status-running": "#0a52a0",
+    "status-completed": "#1a6b28",
+    "status-failed": "#b01d18",
+    "status-cancelled": "#7a4f00",
+    "status-skipped": "#555d6b",
+}
+"""Used by light themes that do not set them (textual-light, ...): the dark defaults would
+be pale on a light background (about 1.5:1); these keep about 4.5:1 or better."""
+
+
+def status_defaults(dark: bool) -> dict[str, str]:
+    """The status colours for a theme that does not define them, by its ``dark`` flag."""
+    return dict(STATUS_DEFAULTS if dark else STATUS_DEFAULTS_LIGHT)
+
 
 DARK = Theme(
     name="deploytop-dark",

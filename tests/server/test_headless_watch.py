@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from backend_client.errors import InvalidRequest, NotFound
+from backend_client.errors import NotFound
 from backend_client.events import DeploymentUpdated, StepUpdated, StreamItem
 from backend_client.models import (
     Deployment,
@@ -160,7 +160,7 @@ async def test_a_short_range_read_never_prints_output_out_of_order(
     assert body == ["line 1", "line 2", "line 3", "line 4"], out
 
 
-async def test_team_may_be_given_by_name_or_id() -> None:
+async def test_team_may_be_given_by_name_or_id(capsys: pytest.CaptureFixture[str]) -> None:
     backend = ScriptedBackend([make_deployment([])], [])
     backend.teams = [
         Team(id="T1", name="Acme Agency", role=Role.OPERATOR),
@@ -171,8 +171,11 @@ async def test_team_may_be_given_by_name_or_id() -> None:
     assert await headless._team_id(backend, "OTHER") == "T2"
     with pytest.raises(NotFound, match="no team 'nope'"):
         await headless._team_id(backend, "nope")
-    with pytest.raises(InvalidRequest, match="several teams"):
-        await headless._team_id(backend, None)
+    capsys.readouterr()
+    # Several teams and none given: the first, like the dashboard (stderr says which).
+    assert await headless._team_id(backend, None) == "T1"
+    err = capsys.readouterr().err
+    assert err.startswith("deploytop: team Acme Agency (T1); pass --team") and "T2" in err
     backend.teams = [Team(id="T1", name="Acme", role=Role.OPERATOR)]
     assert await headless._team_id(backend, None) == "T1"
 

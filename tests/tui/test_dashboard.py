@@ -403,7 +403,7 @@ async def test_keymap_remaps_a_binding() -> None:
 async def test_names_with_markup_render_literally() -> None:
     w = World(history=200)
     app = make_app(w)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with app.run_test(size=(200, 40)) as pilot:  # wide enough for the site column
         screen = await ready(pilot)
         lst = screen.query_one(DeploymentList)
         target = next(
@@ -575,7 +575,7 @@ async def test_cancel_dialog_follows_the_deployment() -> None:
             await pilot.pause()
         await wait_for(
             pilot,
-            lambda: "nothing left to cancel" in str(dialog.query_one("#cancel-what").render()),
+            lambda: "nothing to cancel" in str(dialog.query_one("#cancel-what").render()),
         )
         from textual.widgets import Button
 

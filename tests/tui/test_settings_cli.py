@@ -84,8 +84,24 @@ def test_cli_errors_are_one_line_without_traceback() -> None:
     assert "needs --token" in result.output
     result = runner.invoke(main, ["--bogus"])
     assert result.exit_code == 2
-    assert "No such option" in result.output
-    assert "Traceback" not in result.output
+    assert result.output == "deploytop: error: no such option: --bogus\n"
+
+
+def test_usage_errors_are_the_documented_one_line() -> None:
+    runner = CliRunner()
+    cases = {
+        ("--nope",): "deploytop: error: no such option: --nope\n",
+        ("--no-bel",): "deploytop: error: no such option: --no-bel (did you mean --no-bell?)\n",
+        ("--theme",): "deploytop: error: option '--theme' requires an argument\n",
+        ("nosuchcmd",): "deploytop: error: no such command: nosuchcmd\n",
+        ("ls", "--nope"): "deploytop: error: no such option: --nope\n",
+    }
+    for args, expected in cases.items():
+        result = runner.invoke(main, list(args), env={"DEPLOYTOP_BACKEND": None})
+        assert (result.exit_code, result.output) == (2, expected), args
+    helped = runner.invoke(main, ["--help"])
+    assert helped.exit_code == 0 and helped.output.startswith("Usage: main [OPTIONS]")
+    assert runner.invoke(main, ["ls", "--help"]).output.startswith("Usage: main ls")
 
 
 def test_version_and_subcommands_registered() -> None:

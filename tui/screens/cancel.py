@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -70,15 +69,10 @@ class CancelScreen(ModalScreen[CancelRequest | None]):
     CancelScreen Button { margin-left: 2; }
     """
 
-    def __init__(
-        self,
-        deployment: Deployment,
-        current: Callable[[], Deployment | None] | None = None,
-    ) -> None:
+    def __init__(self, deployment: Deployment) -> None:
         super().__init__()
         self.deployment = deployment
-        self.current = current
-        """Where the latest snapshot is read from: the text follows the deployment live."""
+        """The latest snapshot: :meth:`follow` keeps the text up to date with it."""
 
     def compose(self) -> ComposeResult:
         dep = self.deployment
@@ -96,23 +90,30 @@ class CancelScreen(ModalScreen[CancelRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
-        if self.current is not None:
-            self.set_interval(0.5, self._follow)
+        if self.deployment.status.is_finished:
+            self._show_finished()
 
-    def _follow(self) -> None:
-        assert self.current is not None
-        latest = self.current()
-        if latest is None or latest is self.deployment:
+    def follow(self, latest: Deployment) -> None:
+        """A newer snapshot of the deployment arrived (the dashboard's flush calls this)."""
+        if latest is self.deployment or latest.id != self.deployment.id:
             return
         self.deployment = latest
-        what = self.query_one("#cancel-what", Static)
+        if not self.is_mounted:
+            return  # pushed but not shown yet: compose / on_mount read the new snapshot
         if latest.status.is_finished:
-            what.update(
-                Text(f"It has {latest.status.value} meanwhile: there is nothing left to cancel.")
-            )
-            self.query_one("#yes", Button).disabled = True
+            self._show_finished()
         else:
-            what.update(Text(describe_cancel(latest)))
+            self.query_one("#cancel-what", Static).update(Text(describe_cancel(latest)))
+
+    def _show_finished(self) -> None:
+        status = self.deployment.status.value
+        self.query_one("#cancel-what", Static).update(
+            Text(f"It finished ({status}) — nothing to cancel.")
+        )
+        yes = self.query_one("#yes", Button)
+        yes.disabled = True
+        self.query_one("#no", Button).label = "Close"
+        self.query_one("#no", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -20,7 +20,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from backend_client.clock import Clock
@@ -48,6 +47,7 @@ from tui.screens.pickers import Choice, PickerScreen, TextPromptScreen
 from tui.state import ACTIVE_STATUSES, Changes, DashboardState
 from tui.widgets.deployment_list import DeploymentList
 from tui.widgets.detail import DetailPane
+from tui.widgets.footer import DashboardFooter
 from tui.widgets.header import StatusHeader
 
 if TYPE_CHECKING:
@@ -141,7 +141,7 @@ class DashboardScreen(Screen[None]):
         with Horizontal(id="body"):
             yield DeploymentList(self.state, self.clock, id="deployments")
             yield DetailPane(self.clock, id="detail")
-        yield Footer()
+        yield DashboardFooter()
 
     @property
     def deployment_list(self) -> DeploymentList:
@@ -340,6 +340,7 @@ class DashboardScreen(Screen[None]):
             if changes.header or changes.connection or changes.structural:
                 self.header.update_view()
             self._refresh_detail(changes)
+            self._refresh_dialogs(changes)
         if changes.failed:
             self._announce_failures(changes)
 
@@ -351,6 +352,15 @@ class DashboardScreen(Screen[None]):
         fresh = self.state.deployments.get(current.id)
         if fresh is not None and fresh is not current:
             detail.show(fresh, detail.step_index)
+
+    def _refresh_dialogs(self, changes: Changes) -> None:
+        """An open cancel dialog follows its deployment (even one that left the view)."""
+        for screen in self.app.screen_stack:
+            if isinstance(screen, CancelScreen):
+                dep_id = screen.deployment.id
+                latest = changes.latest.get(dep_id) or self.state.deployments.get(dep_id)
+                if latest is not None:
+                    screen.follow(latest)
 
     def _announce_failures(self, changes: Changes) -> None:
         settings = self.deploytop.settings
@@ -449,6 +459,7 @@ class DashboardScreen(Screen[None]):
         self._set_filter(self.state.filter.model_copy(update={"statuses": statuses}))
 
     def action_clear_filters(self) -> None:
+        self.deployment_list.go_top_on_next_view()
         self._set_filter(DeploymentFilter(), {})
 
     def action_pick_status(self) -> None:
@@ -557,6 +568,10 @@ class DashboardScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self._restart()
+        # After a refresh the operator looks at the newest: go to the top now and again when
+        # the fresh listing lands.
+        self.deployment_list.go_top_on_next_view()
+        self.deployment_list.action_first()
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(binding_rows(self)))
@@ -603,9 +618,7 @@ class DashboardScreen(Screen[None]):
             if request is not None:
                 self._cancel(request)
 
-        dep_id = dep.id
-        screen = CancelScreen(dep, current=lambda: self.state.deployments.get(dep_id))
-        self.app.push_screen(screen, confirmed)
+        self.app.push_screen(CancelScreen(dep), confirmed)
 
     @work(group="cancel", exit_on_error=False)
     async def _cancel(self, request: CancelRequest) -> None:

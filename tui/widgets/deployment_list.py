@@ -1,7 +1,8 @@
 """The deployment list: a line-API ScrollView over the state's flattened rows.
 
 Only visible lines are drawn, each from a small per-row cache. A change repaints only the
-rows it touched that are on screen; durations of visible running rows tick once a second.
+rows it touched that are on screen; once a second every visible row whose running duration
+or relative time ("42s ago") moved is repainted, all in the same frame.
 The cursor and the top of the view follow row *identity* (deployment id, step), so rows
 appearing above (a new deployment, a page of history, an expansion) never make the view
 jump.
@@ -26,7 +27,14 @@ from textual.strip import Strip
 from backend_client.clock import Clock
 from backend_client.models import Deployment, DeploymentStatus, DeploymentStep, StepStatus
 from backend_client.sanitize import sanitize_line
-from tui.format import duration_text, relative_time, status_glyph
+from tui.format import (
+    GLYPHS,
+    NOT_RUN,
+    duration_text,
+    relative_time,
+    status_glyph,
+    step_display_status,
+)
 from tui.state import Changes, DashboardState, Row, bisect_row
 
 __all__ = ["DeploymentList"]
@@ -44,21 +52,53 @@ class _Columns:
     site: int
     who: int
     when: int
+    who_short: bool = False
+    """The who column holds only a first name (a narrow terminal)."""
+
+
+_MIN_NAME = 30
+_WHO_SHORT = 10
+_WHO = 18
+_GROW = {"site": 44, "who": 24, "type": 24}
+"""How wide the site, who and type columns may grow on a wide terminal."""
 
 
 def _layout(width: int) -> _Columns:
     # Fixed: caret 2 + status 12 + duration 8 + progress 6. Optional columns are added in
-    # order of importance while the operation name (which usually names the site too)
-    # keeps at least 30 cells.
+    # order of importance, each only while the operation name (which usually names the
+    # site too) keeps enough room: who triggered it (as a first name) needs 20 cells left
+    # for it, when 30, the site 36, the whole name of who 36, the pipeline type 56. Room
+    # left over on a wide terminal is shared: the operation name takes most, the others
+    # grow to a cap.
     fixed = 2 + _STATUS_WIDTH + 8 + 6
     columns = {"site": 0, "when": 0, "type": 0, "who": 0}
-    wanted = (("when", 10), ("site", 26), ("who", 18), ("type", 21))
     room = width - fixed
-    for key, size in wanted:
-        if room - size >= 30:
-            columns[key] = size
+    for key, size, keep in (
+        ("who", _WHO_SHORT, 20),
+        ("when", 10, _MIN_NAME),
+        ("site", 26, 36),
+        ("who", _WHO - _WHO_SHORT, 36),
+        ("type", 21, 56),
+    ):
+        if room - size >= keep and (size != _WHO - _WHO_SHORT or columns["who"]):
+            columns[key] += size
             room -= size
-    return _Columns(name=max(room, 1), **columns)
+    short = 0 < columns["who"] < _WHO
+    spare = room - 60
+    if spare > 0:
+        for key in ("site", "who", "type"):
+            if columns[key] and not (key == "who" and short):
+                grow = min(_GROW[key] - columns[key], spare // 6)
+                if grow > 0:
+                    columns[key] += grow
+                    room -= grow
+    return _Columns(name=max(room, 1), who_short=short, **columns)
+
+
+def _first_name(name: str) -> str:
+    """What the narrow who column shows: the first name ("Ada" for "Ada Lovelace")."""
+    parts = name.split()
+    return parts[0] if parts else name
 
 
 def _cell(text: str, width: int, style: Style | None = None, *, right: bool = False) -> Text:
@@ -94,6 +134,7 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         "deployment-list--cursor",
         "deployment-list--dim",
         "deployment-list--more",
+        "deployment-list--marker",
         "deployment-list--queued",
         "deployment-list--running",
         "deployment-list--completed",
@@ -114,6 +155,7 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
     }
     DeploymentList > .deployment-list--dim { color: $text-muted; }
     DeploymentList > .deployment-list--more { color: $text-muted; text-style: italic; }
+    DeploymentList > .deployment-list--marker { background: $accent; color: $text; }
     DeploymentList > .deployment-list--queued { color: $status-queued; }
     DeploymentList > .deployment-list--running { color: $status-running; text-style: bold; }
     DeploymentList > .deployment-list--completed { color: $status-completed; }
@@ -162,11 +204,14 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = 0
         self._cursor_key: Row | None = None
         self._anchor: Row | None = None
-        self._cache: dict[Row, tuple[object, ...]] = {}
+        self._cache: dict[Row, tuple[tuple[object, ...], Strip]] = {}
         self.loading_more = False
         self._announced: Row | None = None
         self._new_view = False
-        self._ticks = 0
+        self._top_on_new_view = False
+        self._newest: str | None = None
+        self._unseen: set[str] = set()
+        """Deployments that arrived live while the operator was not at the top."""
 
     # -- public --------------------------------------------------------------------------
 
@@ -181,6 +226,44 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         if index is not None:
             self._move(index, center=center)
 
+    def go_top_on_next_view(self) -> None:
+        """When the next listing arrives (refresh, cleared filters), start at its top."""
+        self._top_on_new_view = True
+
+    @property
+    def new_above(self) -> int:
+        """New deployments that arrived above the view, out of sight (the "▲ n new" marker)."""
+        top = round(self.scroll_y)
+        if top <= 0 or not self._unseen:
+            return 0
+        rows = self.state.rows
+        hidden = 0
+        for dep_id in self._unseen:
+            index = self.state.row_index(dep_id, -1)
+            if index is not None and index < top:
+                hidden += 1
+        if hidden and top < len(rows) and rows[top][1] < 0 and rows[top][0] in self._unseen:
+            hidden += 1  # the row under the marker is hidden too
+        return hidden
+
+    def _note_arrivals(self) -> None:
+        """Remember deployments that appeared above the newest one seen before."""
+        rows = self.state.rows
+        newest = self._newest
+        if newest is not None:
+            for dep_id, step in rows:
+                if dep_id <= newest:
+                    break
+                if step < 0:
+                    self._unseen.add(dep_id)
+        self._newest = rows[0][0] if rows else newest
+
+    def _forget_seen(self) -> None:
+        if self._unseen and round(self.scroll_y) <= 0:
+            self._unseen.clear()
+        elif self._unseen:
+            self._unseen = {d for d in self._unseen if d in self.state.deployments}
+
     def apply_changes(self, changes: Changes) -> None:
         """Bring the view up to date with what changed in the state."""
         state = self.state
@@ -191,17 +274,24 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
             old_top = round(self.scroll_y)
             self._sync_size()
             key = self._cursor_key
-            if self._new_view and state.loaded:
+            if (self._new_view or self._top_on_new_view) and state.loaded:
                 # Another filter or team: keep the selected deployment if it is still
-                # listed, else start at the top.
+                # listed, else start at the top (refresh and "clear filters" always do).
                 self._new_view = False
-                if key is not None and key[0] in state.deployments:
+                self._unseen.clear()
+                self._newest = state.rows[0][0] if state.rows else None
+                if self._top_on_new_view:
+                    self._top_on_new_view = False
+                    self.cursor = 0
+                    self.set_scroll(None, 0)
+                elif key is not None and key[0] in state.deployments:
                     self.cursor = self._nearest(key)
                     self.scroll_cursor_visible(center=True)
                 else:
                     self.cursor = 0
                     self.set_scroll(None, 0)
             else:
+                self._note_arrivals()
                 if key is not None:
                     self.cursor = self._nearest(key)
                 if old_top > 0 and self._anchor is not None:
@@ -209,6 +299,7 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
                     self.set_scroll(None, self._nearest(self._anchor))
             self.cursor = min(self.cursor, max(len(state.rows) - 1, 0))
             self.scroll_cursor_visible()
+            self._forget_seen()
             self._remember()
             self.refresh()
             self._announce()
@@ -229,30 +320,23 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
                 for y in range(max(start, top), min(start + count, bottom)):
                     row = rows[y]
                     cached = self._cache.get(row)
-                    before = cached[5] if cached is not None else None
+                    before = cached[1] if cached is not None else None
                     if self._row_strip(row, width, y == self.cursor) != before:
                         self.refresh_line(y)
 
     def tick(self) -> None:
-        """Repaint visible rows whose duration is ticking (running ones).
+        """Repaint the visible rows that time changed: running durations, "ago" labels.
 
-        Every 30 ticks the whole view is repainted so relative times ("5m ago") move on.
+        All of them in the same tick, so adjacent rows never look out of order.
         """
-        self._ticks += 1
-        if self._ticks % 30 == 0:
-            self.refresh()
-            return
         rows = self.state.rows
-        deployments = self.state.deployments
         top = round(self.scroll_y)
+        width = self.scrollable_content_region.width
         for y in range(top, min(top + self.size.height, len(rows))):
-            dep_id, step = rows[y]
-            dep = deployments[dep_id]
-            if step < 0:
-                running = dep.status is DeploymentStatus.RUNNING
-            else:
-                running = step < len(dep.steps) and dep.steps[step].status is StepStatus.RUNNING
-            if running:
+            row = rows[y]
+            cached = self._cache.get(row)
+            strip = self._row_strip(row, width, y == self.cursor)
+            if cached is None or strip is not cached[1]:
                 self.refresh_line(y)
 
     # -- actions -------------------------------------------------------------------------
@@ -365,6 +449,7 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
+        self._forget_seen()
         self._remember()
         self._check_more()
 
@@ -411,8 +496,14 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         top = round(self.scroll_y)
         if center:
             self.scroll_to(y=max(self.cursor - height // 2, 0), animate=False, immediate=True)
-        elif self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor < top or (self.cursor == top and top > 0 and self.new_above):
+            # Under the "▲ n new" marker a row is hidden: keep the cursor below it.
+            target = self.cursor
+            if target > 0 and any(
+                (i := self.state.row_index(d, -1)) is not None and i < target for d in self._unseen
+            ):
+                target -= 1
+            self.scroll_to(y=target, animate=False, immediate=True)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
         self._remember()
@@ -442,6 +533,10 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         width = self.scrollable_content_region.width
         base = self.rich_style
         rows = self.state.rows
+        if y == 0 and self._unseen:
+            count = self.new_above
+            if count:
+                return self._marker(count, width)
         if index < len(rows):
             strip = self._row_strip(rows[index], width, index == self.cursor)
         elif index == len(rows):
@@ -449,6 +544,12 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         else:
             return Strip.blank(width, base)
         return strip
+
+    def _marker(self, count: int, width: int) -> Strip:
+        # Mirrors the output pane's "▼ n new lines — End to follow".
+        label = f" ▲ {count:,} new — Home "
+        style = self._style("marker")
+        return Strip([Segment(label, style)]).crop_extend(0, width, style)
 
     def _end_strip(self, width: int) -> Strip:
         state = self.state
@@ -483,15 +584,16 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         if step >= 0 and step < len(dep.steps):
             running = dep.steps[step].status is StepStatus.RUNNING
         now = self.clock.now()
-        # Relative times and running durations change with time: key on the second.
-        tick = int(now.timestamp()) if running else int(now.timestamp()) // 60
+        # What changes with time: a running duration (every second) and the relative time
+        # ("42s ago"); the key holds the label itself, so every row whose label moved is
+        # repainted in the same tick (never some rows a minute behind their neighbours).
+        tick = int(now.timestamp()) if running else 0
+        when = relative_time(dep.created_at, now) if step < 0 else ""
         expanded = dep_id in self.state.expanded
-        key = (dep, width, is_cursor, tick, expanded)
+        key = (dep, width, is_cursor, tick, expanded, when)
         cached = self._cache.get(row)
-        if cached is not None and cached[:5] == key:
-            strip = cached[5]
-            assert isinstance(strip, Strip)
-            return strip
+        if cached is not None and cached[0] == key:
+            return cached[1]
         if step < 0:
             text = self._deployment_text(dep, width, now, expanded)
         else:
@@ -499,12 +601,19 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         strip = self._to_strip(text, width, self._style("cursor") if is_cursor else None)
         if len(self._cache) > _CACHE_LIMIT:
             self._cache.clear()
-        self._cache[row] = (*key, strip)
+        self._cache[row] = (key, strip)
         return strip
 
     def _status_cell(self, status: DeploymentStatus | StepStatus) -> Text:
         word = f"{status_glyph(status)} {status.value}"
         return _cell(word, _STATUS_WIDTH, self._style(status.value))
+
+    def _step_status_cell(self, dep_status: DeploymentStatus, status: StepStatus) -> Text:
+        shown = step_display_status(dep_status, status)
+        if shown == NOT_RUN:
+            # Never ran (an earlier step failed / the deployment was cancelled): dim, not "queued".
+            return _cell(f"{GLYPHS[NOT_RUN]} {NOT_RUN}", _STATUS_WIDTH, self._style("dim"))
+        return self._status_cell(status)
 
     def _deployment_text(self, dep: Deployment, width: int, now: datetime, expanded: bool) -> Text:
         cols = _layout(width)
@@ -515,16 +624,24 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
             _cell(sanitize_line(dep.operation_name), cols.name - 1),
             Text(" ", end=""),
         ]
+        # Each column keeps a one-cell gap after it, even when its text is cut short.
         if cols.type:
-            parts.append(_cell(sanitize_line(dep.type), cols.type, dim))
+            parts.append(_cell(sanitize_line(dep.type), cols.type - 1, dim))
+            parts.append(Text(" ", end=""))
         if cols.site:
-            parts.append(_cell(sanitize_line(dep.site_domain or dep.site_id), cols.site))
+            parts.append(_cell(sanitize_line(dep.site_domain or dep.site_id), cols.site - 1))
+            parts.append(Text(" ", end=""))
         if cols.who:
-            parts.append(_cell(sanitize_line(dep.user_name or dep.user_id), cols.who, dim))
+            who = sanitize_line(dep.user_name or dep.user_id)
+            if cols.who_short:
+                who = _first_name(who)
+            parts.append(_cell(who, cols.who - 1, dim))
+            parts.append(Text(" ", end=""))
         if cols.when:
             parts.append(_cell(relative_time(dep.created_at, now), cols.when, dim, right=True))
         duration = dep.duration(now)
-        parts.append(_cell(duration_text(duration) if duration else "", 8, right=True))
+        # A deployment that failed at once lasted "0s": only an unknown duration is blank.
+        parts.append(_cell(duration_text(duration) if duration is not None else "", 8, right=True))
         if dep.status.is_active:
             done, total = dep.progress
             parts.append(_cell(f"{done}/{total}", 6, self._style(dep.status.value), right=True))
@@ -544,9 +661,9 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         return Text("", end="").join(
             [
                 lead,
-                self._status_cell(step.status),
+                self._step_status_cell(dep.status, step.status),
                 _cell(sanitize_line(step.name), name_width),
-                _cell(duration_text(duration) if duration else "", 8, right=True),
+                _cell(duration_text(duration) if duration is not None else "", 8, right=True),
                 Text(" " * 6, end=""),
             ]
         )

@@ -17,7 +17,14 @@ from textual.widgets import Static
 from backend_client.clock import Clock
 from backend_client.models import Deployment, DeploymentStep
 from backend_client.sanitize import sanitize_text
-from tui.format import absolute_time, duration_text, status_glyph
+from tui.format import (
+    GLYPHS,
+    NOT_RUN,
+    absolute_time,
+    duration_text,
+    status_glyph,
+    step_display_status,
+)
 from tui.output.text import safe_label
 
 if TYPE_CHECKING:
@@ -100,10 +107,15 @@ def step_fields(
 ) -> FieldRows:
     """A step's fields."""
     size = step.output_size
+    shown = step_display_status(dep.status, step.status)
+    if shown == NOT_RUN:
+        status = Text(f"{GLYPHS[NOT_RUN]} {NOT_RUN}", style="dim")
+    else:
+        status = _status(step.status.value, status_glyph(step.status), colours)
     output = f"{size:,} bytes" + ("  (cut short by the backend)" if step.output_truncated else "")
     return [
         ("Step", _t(step.name)),
-        ("Status", _status(step.status.value, status_glyph(step.status), colours)),
+        ("Status", status),
         ("Of", _t(f"{dep.operation_name}  ({dep.id})")),
         ("Step id", _t(step.id)),
         ("Order", Text(f"{_position(dep, step)} of {len(dep.steps)}")),
@@ -145,7 +157,13 @@ class DetailPane(Vertical):
         return dep.steps[index]
 
     def show(self, dep: Deployment | None, step_index: int | None = None) -> None:
-        """Show a deployment (``step_index`` None) or one of its steps."""
+        """Show a deployment (``step_index`` None) or one of its steps.
+
+        Another selection starts at the top of the fields (not where the last one was scrolled).
+        """
+        before = (self.deployment.id if self.deployment else None, self.step_index)
+        if before != (dep.id if dep else None, step_index):
+            self.query_one("#detail-scroll", VerticalScroll).scroll_home(animate=False)
         self.deployment = dep
         self.step_index = step_index
         self.set_class(step_index is not None, "-step")
