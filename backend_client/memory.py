@@ -267,7 +267,27 @@ class _InjectedFailure(Exception):
     """Raised inside a job's ``work`` when the engine decided this step fails."""
 
 
-class _LiveContext(JobContext):
+class _EngineContext(JobContext):
+    """What both job contexts share: the step, and the failure the engine may inject."""
+
+    def __init__(
+        self, deployment: Deployment, step: _StepRecord, rng: random.Random, fail_after: int | None
+    ) -> None:
+        self.deployment = deployment
+        self.step_name = step.name
+        self.rng = rng
+        self._step = step
+        self._fail_after = fail_after
+
+    def _spend_work(self) -> None:
+        """Count one unit of work; raise the injected failure once the budget is used up."""
+        if self._fail_after is not None:
+            if self._fail_after <= 0:
+                raise _InjectedFailure
+            self._fail_after -= 1
+
+
+class _LiveContext(_EngineContext):
     def __init__(
         self,
         store: InMemoryStore,
@@ -276,13 +296,9 @@ class _LiveContext(JobContext):
         rng: random.Random,
         fail_after: int | None,
     ) -> None:
-        self.deployment = record.snapshot()
-        self.step_name = step.name
-        self.rng = rng
+        super().__init__(record.snapshot(), step, rng, fail_after)
         self._store = store
         self._record = record
-        self._step = step
-        self._fail_after = fail_after
 
     def log(self, text: str) -> None:
         if self._record.status.is_finished:
@@ -290,14 +306,11 @@ class _LiveContext(JobContext):
         self._store._append_output(self._record, self._step, text)
 
     async def work(self, seconds: float) -> None:
-        if self._fail_after is not None:
-            if self._fail_after <= 0:
-                raise _InjectedFailure
-            self._fail_after -= 1
+        self._spend_work()
         await self._store.clock.sleep(seconds / self._store.speed)
 
 
-class _VirtualContext(JobContext):
+class _VirtualContext(_EngineContext):
     """Runs a job without waiting: ``work`` only moves a virtual clock (for seeded history)."""
 
     def __init__(
@@ -309,12 +322,8 @@ class _VirtualContext(JobContext):
         fail_after: int | None,
         output_limit: int,
     ) -> None:
-        self.deployment = deployment
-        self.step_name = step.name
-        self.rng = rng
+        super().__init__(deployment, step, rng, fail_after)
         self.now = start
-        self._step = step
-        self._fail_after = fail_after
         self._limit = output_limit
 
     def log(self, text: str) -> None:
@@ -325,10 +334,7 @@ class _VirtualContext(JobContext):
         self._step.output += data
 
     async def work(self, seconds: float) -> None:
-        if self._fail_after is not None:
-            if self._fail_after <= 0:
-                raise _InjectedFailure
-            self._fail_after -= 1
+        self._spend_work()
         self.now += timedelta(seconds=seconds)
 
 

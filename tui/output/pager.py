@@ -202,35 +202,15 @@ def pager_binding_rows(screen: PagerScreen) -> list[tuple[str, str, str, str]]:
     The rows :class:`tui.screens.help.HelpScreen` shows (same shape as its
     ``binding_rows``, with the pager's own sections).
     """
+    from tui.screens.help import section_rows  # lazily: the help screen is rarely opened
+
     app = screen.app
     sections: list[tuple[str, Any]] = [
         ("Pager", screen),
         ("Output (scrolling)", screen.view),
         ("App", app),
     ]
-    keymap = app._keymap  # the keymap the app applies to every BINDINGS
-    rows: list[tuple[str, str, str, str]] = []
-    seen: set[str] = set()
-    for section, node in sections:
-        bindings = node._bindings.copy()
-        if keymap:
-            bindings.apply_keymap(keymap)
-        by_id: dict[str, tuple[list[str], Binding]] = {}
-        for key, key_bindings in bindings.key_to_bindings.items():
-            for binding in key_bindings:
-                if binding.system or binding.action in ("help_quit", "cancel_refused"):
-                    continue
-                ident = binding.id or binding.action
-                keys, _ = by_id.setdefault(ident, ([], binding))
-                display = app.get_key_display(Binding(key, binding.action))
-                if display not in keys:
-                    keys.append(display)
-        for ident, (keys, binding) in by_id.items():
-            if ident in seen:
-                continue
-            seen.add(ident)
-            what = binding.tooltip or binding.description or binding.action
-            rows.append((section, " ".join(keys), what, binding.id or ""))
+    rows = section_rows(app, sections)
     rows.append(("Mouse", "drag / wheel", "Select text (c copies it) / scroll", ""))
     return rows
 

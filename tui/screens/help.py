@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
@@ -25,9 +25,14 @@ _EXTRA: list[HelpRow] = [
 
 def binding_rows(screen: Screen[Any]) -> list[HelpRow]:
     """Every binding of the screen, its focused widgets and the app, keymap applied."""
-    app = screen.app
     sections: list[tuple[str, DOMNode]] = [("Deployments list", node) for node in _lists(screen)]
-    sections += [("Dashboard", screen), ("App", app)]
+    sections += [("Dashboard", screen), ("App", screen.app)]
+    return section_rows(screen.app, sections) + _EXTRA
+
+
+def section_rows(app: App[Any], sections: list[tuple[str, DOMNode]]) -> list[HelpRow]:
+    """One row per binding (by id) of each node, keymap applied; a binding listed in an
+    earlier section is not repeated."""
     keymap = app._keymap  # the keymap the app applies to every BINDINGS
     rows: list[HelpRow] = []
     seen: set[str] = set()
@@ -51,7 +56,7 @@ def binding_rows(screen: Screen[Any]) -> list[HelpRow]:
             seen.add(ident)
             what = binding.tooltip or binding.description or binding.action
             rows.append((section, " ".join(keys), what, binding.id or ""))
-    return rows + _EXTRA
+    return rows
 
 
 def _lists(screen: Screen[Any]) -> list[DOMNode]:
