@@ -531,7 +531,7 @@ def bench_startup(runs: int, history: int | None = None) -> dict[str, float]:
     }
     env.update(
         TERM="xterm-256color",
-        DEPLOYTOP_CONFIG="/nonexistent/deploytop.toml",
+        XDG_CONFIG_HOME="/nonexistent",  # no config file
         PYTHONPYCACHEPREFIX=pycache,
     )
     if history is not None:
