@@ -14,7 +14,7 @@ from typing import Any
 from .events import StreamItem
 from .models import Deployment, DeploymentFilter, DeploymentPage, Me, OutputChunk, Site
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_OUTPUT_READ", "MAX_PAGE_SIZE", "Backend"]
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_OUTPUT_READ", "MAX_PAGE_SIZE", "Backend", "DelegatingBackend"]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -107,3 +107,54 @@ class Backend(ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook, nothing to close by default
         """Release connections. Safe to call twice."""
+
+
+class DelegatingBackend(Backend):
+    """Forwards every call to ``inner``: subclass it to change only a few calls (a wrapper
+    that seeds history on demand, a test backend that scripts its stream, ...).
+
+    Args:
+        inner: The backend that answers.
+    """
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.label = inner.label
+
+    async def me(self) -> Me:
+        return await self.inner.me()
+
+    async def list_sites(self, team_id: str) -> list[Site]:
+        return await self.inner.list_sites(team_id)
+
+    async def list_deployments(
+        self,
+        team_id: str,
+        filter: DeploymentFilter | None = None,
+        *,
+        before: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+    ) -> DeploymentPage:
+        return await self.inner.list_deployments(team_id, filter, before=before, limit=limit)
+
+    async def get_deployment(self, deployment_id: str) -> Deployment:
+        return await self.inner.get_deployment(deployment_id)
+
+    async def read_output(
+        self, deployment_id: str, step_id: str, *, offset: int = 0, limit: int = 1024 * 1024
+    ) -> OutputChunk:
+        return await self.inner.read_output(deployment_id, step_id, offset=offset, limit=limit)
+
+    async def cancel_deployment(self, deployment_id: str, reason: str | None = None) -> Deployment:
+        return await self.inner.cancel_deployment(deployment_id, reason)
+
+    async def trigger_deployment(
+        self, team_id: str, type: str, site_id: str, meta: dict[str, Any] | None = None
+    ) -> Deployment:
+        return await self.inner.trigger_deployment(team_id, type, site_id, meta)
+
+    def subscribe(self, team_id: str, since: int | None = None) -> AsyncIterator[StreamItem]:
+        return self.inner.subscribe(team_id, since)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

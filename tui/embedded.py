@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from backend_client.clock import Clock, SystemClock
-from backend_client.contract import Backend
+from backend_client.contract import Backend, DelegatingBackend
 from tui.settings import DemoSettings
 
 if TYPE_CHECKING:
     from backend_client.demo import DemoHistory
-    from backend_client.events import StreamItem
     from backend_client.models import (
         Deployment,
         DeploymentFilter,
         DeploymentPage,
-        Me,
-        OutputChunk,
-        Site,
     )
 
 __all__ = ["EmbeddedDemo", "SeedingBackend"]
@@ -39,7 +34,7 @@ _QUIET_AFTER = 0.1
 """Seconds after the first listing is answered before the history may be seeded further."""
 
 
-class SeedingBackend(Backend):
+class SeedingBackend(DelegatingBackend):
     """A backend over a store whose demo history is still being seeded.
 
     Listings are answered only once nothing still to seed could belong in them; creating a
@@ -50,21 +45,13 @@ class SeedingBackend(Backend):
         history: The history still to seed into its store.
     """
 
-    label = "embedded"
-
     def __init__(self, inner: Backend, history: DemoHistory) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.history = history
         self.quiet = asyncio.Event()
         """Set a moment after the first listing is answered: from then on, seeding the rest
         of the history no longer delays the first frame."""
         self._answered = False
-
-    async def me(self) -> Me:
-        return await self.inner.me()
-
-    async def list_sites(self, team_id: str) -> list[Site]:
-        return await self.inner.list_sites(team_id)
 
     async def list_deployments(
         self,
@@ -90,28 +77,12 @@ class SeedingBackend(Backend):
             history.seed(min(max(limit + 1 - len(page.data), _CHUNK), _MAX_CHUNK))
             await asyncio.sleep(0)  # a long history: let keys and frames through
 
-    async def get_deployment(self, deployment_id: str) -> Deployment:
-        return await self.inner.get_deployment(deployment_id)
-
-    async def read_output(
-        self, deployment_id: str, step_id: str, *, offset: int = 0, limit: int = 1024 * 1024
-    ) -> OutputChunk:
-        return await self.inner.read_output(deployment_id, step_id, offset=offset, limit=limit)
-
-    async def cancel_deployment(self, deployment_id: str, reason: str | None = None) -> Deployment:
-        return await self.inner.cancel_deployment(deployment_id, reason)
-
     async def trigger_deployment(
         self, team_id: str, type: str, site_id: str, meta: dict[str, Any] | None = None
     ) -> Deployment:
         await self.history.finish(_CHUNK)
         return await self.inner.trigger_deployment(team_id, type, site_id, meta)
 
-    def subscribe(self, team_id: str, since: int | None = None) -> AsyncIterator[StreamItem]:
-        return self.inner.subscribe(team_id, since)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 class EmbeddedDemo:

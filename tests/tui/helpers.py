@@ -9,7 +9,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from backend_client.clock import FakeClock, utc
-from backend_client.contract import Backend
+from backend_client.contract import Backend, DelegatingBackend
 from backend_client.demo import DemoWorld, build_demo
 from backend_client.events import StreamItem
 from backend_client.memory import InMemoryStore
@@ -17,9 +17,6 @@ from backend_client.models import (
     Deployment,
     DeploymentFilter,
     DeploymentPage,
-    Me,
-    OutputChunk,
-    Site,
 )
 from tui.app import DeploytopApp
 from tui.screens.dashboard import DashboardScreen
@@ -94,20 +91,14 @@ async def ready(pilot: Pilot[Any]) -> DashboardScreen:
     return screen
 
 
-class ScriptedBackend(Backend):
+class ScriptedBackend(DelegatingBackend):
     """Wraps a backend; its subscription yields scripted items, then the real stream."""
 
     def __init__(self, inner: Backend, script: AsyncIterator[StreamItem] | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.script = script
         self.label = "https://deploy.example.test"
         self.list_calls = 0
-
-    async def me(self) -> Me:
-        return await self.inner.me()
-
-    async def list_sites(self, team_id: str) -> list[Site]:
-        return await self.inner.list_sites(team_id)
 
     async def list_deployments(
         self,
@@ -119,22 +110,6 @@ class ScriptedBackend(Backend):
     ) -> DeploymentPage:
         self.list_calls += 1
         return await self.inner.list_deployments(team_id, filter, before=before, limit=limit)
-
-    async def get_deployment(self, deployment_id: str) -> Deployment:
-        return await self.inner.get_deployment(deployment_id)
-
-    async def read_output(
-        self, deployment_id: str, step_id: str, *, offset: int = 0, limit: int = 1024 * 1024
-    ) -> OutputChunk:
-        return await self.inner.read_output(deployment_id, step_id, offset=offset, limit=limit)
-
-    async def cancel_deployment(self, deployment_id: str, reason: str | None = None) -> Deployment:
-        return await self.inner.cancel_deployment(deployment_id, reason)
-
-    async def trigger_deployment(
-        self, team_id: str, type: str, site_id: str, meta: dict[str, Any] | None = None
-    ) -> Deployment:
-        return await self.inner.trigger_deployment(team_id, type, site_id, meta)
 
     def subscribe(self, team_id: str, since: int | None = None) -> AsyncIterator[StreamItem]:
         script = self.script
