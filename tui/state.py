@@ -120,6 +120,10 @@ class DashboardState:
         """Every queued/running deployment of the team we know of, loaded or not."""
         self.connection = ConnectionStatus(state=ConnectionState.CONNECTED)
         self.last_event_at: datetime | None = None
+        self.selected: str | None = None
+        """The deployment under the cursor: it stays in the list while selected, even when
+        it stops matching the filter (a finished deployment in the active view), so what the
+        operator reads does not vanish; it leaves when the cursor does."""
         self._missed: OrderedDict[str, int] = OrderedDict()
         self._changes = Changes()
 
@@ -326,7 +330,7 @@ class DashboardState:
         self._changes.latest[dep.id] = dep
         matches = self.filter.matches(dep)
         if known is not None:
-            if matches:
+            if matches or dep.id == self.selected:
                 self._update(dep)
             else:
                 self._remove(dep.id)
@@ -356,6 +360,16 @@ class DashboardState:
         self._missed.move_to_end(dep_id)
         if len(self._missed) > _MISSED_LIMIT:
             self._missed.popitem(last=False)
+
+    def select(self, dep_id: str | None) -> None:
+        """The cursor is now on ``dep_id``: a deployment kept only because it was selected
+        (it no longer matches the filter) leaves the list."""
+        previous, self.selected = self.selected, dep_id
+        if previous is None or previous == dep_id:
+            return
+        dep = self.deployments.get(previous)
+        if dep is not None and not self.filter.matches(dep):
+            self._remove(previous)
 
     # -- row bookkeeping -----------------------------------------------------------------
 

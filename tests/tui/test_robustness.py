@@ -98,3 +98,39 @@ async def test_a_dropped_backend_is_retried_on_the_injected_clock() -> None:
         await wait_for(pilot, lambda: "● live" in header_text(app), timeout=1.5)
         assert backend.list_calls > calls
         assert dashboard(app).state.connection.state.value == "connected"
+
+
+async def test_the_selected_deployment_stays_in_the_active_view_until_the_cursor_leaves() -> None:
+    from .helpers import trigger
+
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        first = await trigger(w, "create_snapshot", site_index=0)
+        second = await trigger(w, "create_snapshot", site_index=1)
+        await pilot.press("a")  # the active view
+        await wait_for(
+            pilot, lambda: state.loaded and {d for d, _ in state.rows} == {first.id, second.id}
+        )
+        lst = screen.deployment_list
+        target = next(i for i, (d, _) in enumerate(state.rows) if d == first.id)
+        lst._move(target - lst.cursor)
+        await wait_for(pilot, lambda: state.selected == first.id)
+        for _ in range(600):
+            fresh = [await w.backend.get_deployment(d.id) for d in (first, second)]
+            if all(d.is_finished for d in fresh):
+                break
+            await w.clock.advance(1.0)
+            await pilot.pause()
+        await wait_for(pilot, lambda: second.id not in {d for d, _ in state.rows})
+        # Finished, so no longer "active": kept while the operator is on it...
+        assert first.id in {d for d, _ in state.rows}
+        assert state.deployments[first.id].is_finished
+        # ... and gone once the cursor moves off it.
+        state.select(None)
+        screen._flush()
+        await pilot.pause()
+        assert first.id not in {d for d, _ in state.rows}
+        assert app.is_running

@@ -388,6 +388,8 @@ class DashboardScreen(Screen[None]):
 
     def on_deployment_list_highlighted(self, event: DeploymentList.Highlighted) -> None:
         row = event.row
+        self.state.select(row[0] if row is not None else None)
+        self._schedule_flush()  # a deployment kept only while selected may leave now
         if row is None:
             self.detail.show(None)
             self.deploytop.show_output(self.detail, None, None)
