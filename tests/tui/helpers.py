@@ -17,6 +17,7 @@ from backend_client.models import (
     Deployment,
     DeploymentFilter,
     DeploymentPage,
+    DeploymentStatus,
 )
 from tui.app import DeploytopApp
 from tui.screens.dashboard import DashboardScreen
@@ -148,3 +149,30 @@ async def trigger(
     if simulate:
         meta["simulate"] = simulate
     return await w.backend.trigger_deployment(w.team_id, type, site.id, meta)
+
+
+async def open_cancel_dialog(
+    pilot: Pilot[Any], w: World, screen: DashboardScreen, type: str = "create_snapshot"
+) -> tuple[Deployment, Any]:
+    """Trigger a held deployment, wait until it runs, select it and press ``c``.
+
+    Returns the deployment and the open :class:`~tui.screens.cancel.CancelScreen`.
+    """
+    from tui.screens.cancel import CancelScreen
+    from tui.widgets.deployment_list import DeploymentList
+
+    app = pilot.app
+    state = screen.state
+    dep = await trigger(w, type, hold=True)
+    await wait_for(
+        pilot,
+        lambda: (
+            dep.id in state.deployments
+            and state.deployments[dep.id].status is DeploymentStatus.RUNNING
+        ),
+    )
+    screen.query_one(DeploymentList).select((dep.id, -1))
+    await pilot.press("c")
+    await wait_for(pilot, lambda: isinstance(app.screen, CancelScreen))
+    assert isinstance(app.screen, CancelScreen)
+    return dep, app.screen

@@ -15,6 +15,7 @@ from tests.tui.helpers import (
     ScriptedBackend,
     World,
     make_app,
+    open_cancel_dialog,
     ready,
     trigger,
     wait_for,
@@ -207,20 +208,7 @@ async def test_cancel_confirmed_with_reason() -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await ready(pilot)
         state = screen.state
-        dep = await trigger(w, "backup_site", hold=True)
-        await wait_for(
-            pilot,
-            lambda: (
-                dep.id in state.deployments
-                and state.deployments[dep.id].status is DeploymentStatus.RUNNING
-            ),
-        )
-        lst = screen.query_one(DeploymentList)
-        lst.select((dep.id, -1))
-        await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, CancelScreen))
-        dialog = app.screen
-        assert isinstance(dialog, CancelScreen)
+        dep, dialog = await open_cancel_dialog(pilot, w, screen, "backup_site")
         what = str(dialog.query_one("#cancel-what").render())
         assert "Step 1 of 4, “Export database”, is running now" in what
         assert "3 queued step(s)" in what
@@ -554,19 +542,7 @@ async def test_cancel_dialog_follows_the_deployment() -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await ready(pilot)
         state = screen.state
-        dep = await trigger(w, "create_snapshot", hold=True)
-        await wait_for(
-            pilot,
-            lambda: (
-                dep.id in state.deployments
-                and state.deployments[dep.id].status is DeploymentStatus.RUNNING
-            ),
-        )
-        screen.query_one(DeploymentList).select((dep.id, -1))
-        await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, CancelScreen))
-        dialog = app.screen
-        assert isinstance(dialog, CancelScreen)
+        dep, dialog = await open_cancel_dialog(pilot, w, screen)
         w.store.release(dep.id)
         for _ in range(300):
             if state.deployments[dep.id].status.is_finished:

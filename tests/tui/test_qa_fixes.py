@@ -26,7 +26,7 @@ from tui.widgets.detail import DetailPane, step_fields
 from tui.widgets.footer import DashboardFooter, fit_bindings
 from tui.widgets.header import StatusHeader
 
-from .helpers import World, make_app, ready, trigger, wait_for
+from .helpers import World, make_app, open_cancel_dialog, ready, trigger, wait_for
 
 T0 = utc(2026, 11, 26, 12, 0, 0)
 
@@ -232,19 +232,7 @@ async def test_cancel_dialog_says_finished_even_when_the_deployment_left_the_vie
         screen = await ready(pilot)
         state = screen.state
         await pilot.press("a")  # the active view: a finished deployment leaves it
-        dep = await trigger(w, "create_snapshot", hold=True)
-        await wait_for(
-            pilot,
-            lambda: (
-                dep.id in state.deployments
-                and state.deployments[dep.id].status is DeploymentStatus.RUNNING
-            ),
-        )
-        screen.query_one(DeploymentList).select((dep.id, -1))
-        await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, CancelScreen))
-        dialog = app.screen
-        assert isinstance(dialog, CancelScreen)
+        dep, dialog = await open_cancel_dialog(pilot, w, screen)
         what = dialog.query_one("#cancel-what", Static)
         assert "is running now and will be stopped" in str(what.render())
         w.store.release(dep.id)
