@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
@@ -129,7 +130,13 @@ async def run_external_pager(app: App[Any], path: Path) -> None:
 
 
 class PromptScreen(ModalScreen[str | None]):
-    """Asks one line of text; Enter answers, Escape cancels (``None``)."""
+    """Asks one line of text; Enter answers, Escape cancels (``None``).
+
+    Type-ahead: keys typed right after the key that opened the prompt (``:1200`` Enter in
+    one burst over SSH) reach the app before the prompt's input exists. The app hands them
+    to the screen, which holds them, in order, and gives them to the input the moment it
+    is focused; nothing typed is lost or taken as another key.
+    """
 
     DEFAULT_CSS = """
     PromptScreen { align: center middle; }
@@ -145,17 +152,43 @@ class PromptScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
     ]
 
+    AUTO_FOCUS = ""
+    """No auto-focus: ``on_mount`` focuses the input and hands it the held keys at once."""
+
     def __init__(self, title: str, value: str = "", *, placeholder: str = "") -> None:
         super().__init__()
         self._title = title
         self._value = value
         self._placeholder = placeholder
+        self._held_keys: list[events.Key] | None = []
+        """Keys typed before the input had focus (``None`` once it has)."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self._title))
             yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
             yield Label(Text("Enter to confirm · Escape to cancel"), classes="prompt-hint")
+
+    def post_message(self, message: Message) -> bool:
+        # Until the input has focus, the app forwards every key to this screen (it runs
+        # this synchronously, in the order typed): hold them for the input.
+        if (
+            self._held_keys is not None
+            and isinstance(message, events.Key)
+            and message.is_forwarded
+        ):
+            self._held_keys.append(message)
+            return True
+        return super().post_message(message)
+
+    def on_mount(self) -> None:
+        prompt_input = self.query_one("#prompt-input", Input)
+        held, self._held_keys = self._held_keys or [], None
+        # Focus and hand over the held keys with no await between: every later key goes
+        # straight to the input, behind them.
+        self.set_focus(prompt_input)
+        for key in held:
+            prompt_input.post_message(key)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -279,6 +312,7 @@ class PagerScreen(Screen[None]):
         ),
         # Priority: the app runs it before forwarding the next keys, so keys typed right
         # after "/" (or pasted by tmux) land in the search line, not on pager bindings.
+        # ":" and "s" too: their prompt holds keys typed before it is up (PromptScreen).
         Binding(
             "slash",
             "search",
@@ -372,6 +406,7 @@ class PagerScreen(Screen[None]):
             show=False,
             tooltip="Go to line N of the step at the top (marked)",
             id="pager.go_to_line",
+            priority=True,  # as for "/": the prompt opens before the next keys are routed
         ),
         Binding("g", "top", "Top", show=False, tooltip="Top", id="pager.top"),
         Binding(
@@ -390,6 +425,7 @@ class PagerScreen(Screen[None]):
             "Save",
             tooltip="Save the output to a file (never overwrites)",
             id="pager.save",
+            priority=True,  # as for "/": the prompt opens before the next keys are routed
         ),
         Binding(
             "c",
@@ -687,9 +723,12 @@ class PagerScreen(Screen[None]):
         self.set_focus(search_input)
         search_input.action_select_all()
 
+    _TYPED_KEY_ACTIONS: ClassVar[frozenset[str]] = frozenset({"search", "go_to_line", "save"})
+    """Priority bindings on printable keys: characters, not actions, while typing a query."""
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing a query, "/" is a character, not the (priority) search binding.
-        return not (action == "search" and isinstance(self.focused, Input))
+        # While typing a query, "/", ":" and "s" are characters, not priority bindings.
+        return not (action in self._TYPED_KEY_ACTIONS and isinstance(self.focused, Input))
 
     def _update_search_mode(self) -> None:
         mode = ("regex" if self._regex else "text") + (" · Aa" if self._case else " · aA")
