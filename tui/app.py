@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 __all__ = ["DeploytopApp", "Service"]
 
 
+def _stylesheet() -> Path:
+    """The dashboard's TCSS: ``tui/styles/`` in an installed wheel, ``styles/`` in a checkout."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "styles" / "dashboard.tcss"
+    return shipped if shipped.is_file() else here.parent / "styles" / "dashboard.tcss"
+
+
 class Service(Protocol):
     """Something that runs alongside the app (the embedded demo backend)."""
 
@@ -45,7 +52,7 @@ class DeploytopApp(App[int]):
     """
 
     TITLE = "deploytop"
-    CSS_PATH = Path(__file__).resolve().parent.parent / "styles" / "dashboard.tcss"
+    CSS_PATH = _stylesheet()
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit"),
