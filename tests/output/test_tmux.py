@@ -36,7 +36,11 @@ class Tmux:
         return result.stdout
 
     def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", "t")
+        """The pane's text; empty once the app has quit (its session is gone with it)."""
+        try:
+            return self.run("capture-pane", "-p", "-t", "t")
+        except subprocess.CalledProcessError:
+            return ""
 
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", "t", *keys)
@@ -150,3 +154,23 @@ def test_a_missing_pager_is_a_notice_and_the_app_stays_live(tmux_missing_pager: 
     assert later >= first + 5
     tmux.keys("C-q")
     tmux.wait_for(lambda s: "DASHBOARD" not in s, "the app to quit")
+
+
+def test_go_to_line_typed_in_one_burst_lands_in_the_prompt(tmux: Tmux) -> None:
+    """``:12`` Enter sent as one write to the terminal: the pager goes to line 12.
+
+    Before the prompt held type-ahead, the digits reached the pager before the prompt had
+    opened (and were lost) and Enter then answered an empty prompt.
+    """
+    tmux.wait_for(lambda s: "DASHBOARD tick" in s, "the dashboard")
+    tmux.keys("o")
+    # Enough lines that line 12 is far above the followed bottom of the output.
+    tmux.wait_for(
+        lambda s: re.search(r"line \d+ of (4\d|[5-9]\d|\d{3,})\b", s) is not None, "output"
+    )
+    tmux.keys(":", "1", "2", "Enter")
+    screen = tmux.wait_for(lambda s: "Build · line 12 of" in s, "line 12 at the top")
+    assert "Go to line" not in screen  # the prompt answered and closed
+    # Same for a search typed with a correction in one burst.
+    tmux.keys("/", "t", "i", "c", "j", "BSpace", "k", "Space", "3", "0", "Space", "c", "Enter")
+    tmux.wait_for(lambda s: re.search(r"/tick 30 c\s+1 of 1\b", s) is not None, "the search")

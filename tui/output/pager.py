@@ -54,6 +54,7 @@ __all__ = [
     "PagerRunner",
     "PagerScreen",
     "PromptScreen",
+    "TypeAheadInput",
     "pager_command",
     "run_external_pager",
 ]
@@ -129,6 +130,31 @@ async def run_external_pager(app: App[Any], path: Path) -> None:
         raise failure
 
 
+class TypeAheadInput(Input):
+    """An :class:`~textual.widgets.Input` whose own keys apply in the order they were typed.
+
+    Textual types a printable key as the input receives it, but runs the input's bindings
+    (backspace, ctrl+u, Enter...) only once the key has bubbled up to the app. In a fast
+    burst (``12⌫3`` over SSH) the ``3`` is typed before the backspace runs, which then
+    deletes it (Textual issue #6605). Here the input's own bindings run inline, in order.
+    """
+
+    async def on_key(self, event: events.Key) -> None:
+        # Runs before Input's own key handler (subclass first); printable keys go on to it.
+        if event.is_printable:
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if (
+            active is not None
+            and active.node is self
+            and active.enabled
+            and not active.binding.priority  # those already ran, before the input
+        ):
+            event.stop()
+            event.prevent_default()  # no bubbling to the app: the binding is not run twice
+            await self.run_action(active.binding.action)
+
+
 class PromptScreen(ModalScreen[str | None]):
     """Asks one line of text; Enter answers, Escape cancels (``None``).
 
@@ -160,21 +186,23 @@ class PromptScreen(ModalScreen[str | None]):
         self._title = title
         self._value = value
         self._placeholder = placeholder
-        self._held_keys: list[events.Key] | None = []
-        """Keys typed before the input had focus (``None`` once it has)."""
+        self._held_keys: list[events.Key | events.Paste] | None = []
+        """Keys (and pastes) that came before the input had focus (``None`` once it has)."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self._title))
-            yield Input(value=self._value, placeholder=self._placeholder, id="prompt-input")
+            yield TypeAheadInput(
+                value=self._value, placeholder=self._placeholder, id="prompt-input"
+            )
             yield Label(Text("Enter to confirm · Escape to cancel"), classes="prompt-hint")
 
     def post_message(self, message: Message) -> bool:
-        # Until the input has focus, the app forwards every key to this screen (it runs
-        # this synchronously, in the order typed): hold them for the input.
+        # Until the input has focus, the app forwards every key (and paste) to this screen,
+        # synchronously, in the order typed: hold them for the input.
         if (
             self._held_keys is not None
-            and isinstance(message, events.Key)
+            and isinstance(message, (events.Key, events.Paste))
             and message.is_forwarded
         ):
             self._held_keys.append(message)
@@ -495,7 +523,7 @@ class PagerScreen(Screen[None]):
         yield Static(id="pager-title")
         yield OutputView(id="pager-view")
         with Horizontal(id="pager-search"):
-            yield Input(placeholder="Search output…", id="pager-search-input")
+            yield TypeAheadInput(placeholder="Search output…", id="pager-search-input")
             yield Label(id="pager-search-mode")
         yield Static(id="pager-status")
         yield Footer()
@@ -723,12 +751,11 @@ class PagerScreen(Screen[None]):
         self.set_focus(search_input)
         search_input.action_select_all()
 
-    _TYPED_KEY_ACTIONS: ClassVar[frozenset[str]] = frozenset({"search", "go_to_line", "save"})
-    """Priority bindings on printable keys: characters, not actions, while typing a query."""
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing a query, "/", ":" and "s" are characters, not priority bindings.
-        return not (action in self._TYPED_KEY_ACTIONS and isinstance(self.focused, Input))
+        # While typing a query, "/" is a character, not the (priority) search binding.
+        # ":" and "s" need no check (Textual drops bindings on keys a focused input types),
+        # and "Save output…" from the palette must still work with the search line open.
+        return not (action == "search" and isinstance(self.focused, Input))
 
     def _update_search_mode(self) -> None:
         mode = ("regex" if self._regex else "text") + (" · Aa" if self._case else " · aA")
