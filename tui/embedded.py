@@ -84,7 +84,6 @@ class SeedingBackend(DelegatingBackend):
         return await self.inner.trigger_deployment(team_id, type, site_id, meta)
 
 
-
 class EmbeddedDemo:
     """An in-memory store seeded with demo history, plus live demo traffic.
 

@@ -24,18 +24,18 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from backend_client.models import Deployment, DeploymentStep
 from backend_client.sanitize import sanitize_line
+from tui.typeahead import TypeAheadInput, TypeAheadScreen
 
 from .feed import OutputFeed, OutputHub
 from .search import (
@@ -130,32 +130,7 @@ async def run_external_pager(app: App[Any], path: Path) -> None:
         raise failure
 
 
-class TypeAheadInput(Input):
-    """An :class:`~textual.widgets.Input` whose own keys apply in the order they were typed.
-
-    Textual types a printable key as the input receives it, but runs the input's bindings
-    (backspace, ctrl+u, Enter...) only once the key has bubbled up to the app. In a fast
-    burst (``12⌫3`` over SSH) the ``3`` is typed before the backspace runs, which then
-    deletes it (Textual issue #6605). Here the input's own bindings run inline, in order.
-    """
-
-    async def on_key(self, event: events.Key) -> None:
-        # Runs before Input's own key handler (subclass first); printable keys go on to it.
-        if event.is_printable:
-            return
-        active = self.screen.active_bindings.get(event.key)
-        if (
-            active is not None
-            and active.node is self
-            and active.enabled
-            and not active.binding.priority  # those already ran, before the input
-        ):
-            event.stop()
-            event.prevent_default()  # no bubbling to the app: the binding is not run twice
-            await self.run_action(active.binding.action)
-
-
-class PromptScreen(ModalScreen[str | None]):
+class PromptScreen(TypeAheadScreen[str | None]):
     """Asks one line of text; Enter answers, Escape cancels (``None``).
 
     Type-ahead: keys typed right after the key that opened the prompt (``:1200`` Enter in
@@ -178,16 +153,11 @@ class PromptScreen(ModalScreen[str | None]):
         Binding("escape", "cancel", "Cancel", id="prompt.cancel"),
     ]
 
-    AUTO_FOCUS = ""
-    """No auto-focus: ``on_mount`` focuses the input and hands it the held keys at once."""
-
     def __init__(self, title: str, value: str = "", *, placeholder: str = "") -> None:
         super().__init__()
         self._title = title
         self._value = value
         self._placeholder = placeholder
-        self._held_keys: list[events.Key | events.Paste] | None = []
-        """Keys (and pastes) that came before the input had focus (``None`` once it has)."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -197,26 +167,8 @@ class PromptScreen(ModalScreen[str | None]):
             )
             yield Label(Text("Enter to confirm · Escape to cancel"), classes="prompt-hint")
 
-    def post_message(self, message: Message) -> bool:
-        # Until the input has focus, the app forwards every key (and paste) to this screen,
-        # synchronously, in the order typed: hold them for the input.
-        if (
-            self._held_keys is not None
-            and isinstance(message, (events.Key, events.Paste))
-            and message.is_forwarded
-        ):
-            self._held_keys.append(message)
-            return True
-        return super().post_message(message)
-
     def on_mount(self) -> None:
-        prompt_input = self.query_one("#prompt-input", Input)
-        held, self._held_keys = self._held_keys or [], None
-        # Focus and hand over the held keys with no await between: every later key goes
-        # straight to the input, behind them.
-        self.set_focus(prompt_input)
-        for key in held:
-            prompt_input.post_message(key)
+        self.take_type_ahead(self.query_one("#prompt-input", Input))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -84,12 +84,12 @@ class DashboardScreen(Screen[None]):
         Binding("c", "cancel_refused", "Cancel", show=False, id="cancel.read_only"),
         Binding("f", "failures", "Failures", id="failures"),
         Binding("a", "active", "Active", id="active"),
-        Binding("s", "pick_status", "Status", id="filter.status"),
-        Binding("S", "pick_site", "Site", show=False, id="filter.site"),
-        Binding("p", "pick_type", "Pipeline", show=False, id="filter.type"),
-        Binding("slash", "search", "Search", id="filter.text"),
+        Binding("s", "pick_status", "Status", id="filter.status", priority=True),
+        Binding("S", "pick_site", "Site", show=False, id="filter.site", priority=True),
+        Binding("p", "pick_type", "Pipeline", show=False, id="filter.type", priority=True),
+        Binding("slash", "search", "Search", id="filter.text", priority=True),
         Binding("x", "clear_filters", "Clear filters", show=False, id="filter.clear"),
-        Binding("t", "pick_team", "Team", id="team"),
+        Binding("t", "pick_team", "Team", id="team", priority=True),
         Binding("o", "output", "Output", id="output"),
         Binding("O", "failed_output", "Failed output", show=False, id="output.failed"),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
@@ -497,30 +497,34 @@ class DashboardScreen(Screen[None]):
 
         self.app.push_screen(PickerScreen("Show deployments with status", choices, current), chosen)
 
-    @work(exclusive=True, group="picker", exit_on_error=False)
-    async def action_pick_site(self) -> None:
+    def action_pick_site(self) -> None:
         state = self.state
         if state.team is None:
             return
-        try:
-            sites = await self.backend.list_sites(state.team.id)
-        except BackendError as exc:
-            self.notify(f"cannot list sites: {exc}", severity="error")
-            return
-        choices: list[Choice] = [("", "any site")]
-        choices += [(site.id, site.domain) for site in sites]
-        domains = {site.id: site.domain for site in sites}
-        value = await self.app.push_screen_wait(
-            PickerScreen("Show deployments of site", choices, state.filter.site_id or "")
+        team_id = state.team.id
+        domains: dict[str, str] = {}
+
+        async def sites() -> list[Choice]:
+            found = await self.backend.list_sites(team_id)
+            domains.update((site.id, site.domain) for site in found)
+            return [(site.id, site.domain) for site in found]
+
+        def chosen(value: str | None) -> None:
+            if value is None or state.team is None or state.team.id != team_id:
+                return
+            labels = dict(state.filter_label_extra)
+            if value:
+                labels["site"] = domains[value]
+            else:
+                labels.pop("site", None)
+            self._set_filter(state.filter.model_copy(update={"site_id": value or None}), labels)
+
+        # Pushed now (not from a worker), the sites following: keys typed right after "S"
+        # reach the picker and narrow the list.
+        picker = PickerScreen(
+            "Show deployments of site", [("", "any site")], state.filter.site_id or "", load=sites
         )
-        if value is None:
-            return
-        labels = dict(state.filter_label_extra)
-        if value:
-            labels["site"] = domains[value]
-        else:
-            labels.pop("site", None)
-        self._set_filter(state.filter.model_copy(update={"site_id": value or None}), labels)
+        self.app.push_screen(picker, chosen)
 
     def action_pick_type(self) -> None:
         choices: list[Choice] = [("", "any pipeline")] + [(t, t) for t in PIPELINE_TYPES]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from backend_client.errors import BackendError
 from backend_client.sanitize import sanitize_line
+from tui.typeahead import TypeAheadInput, TypeAheadScreen
 
 __all__ = ["Choice", "PickerScreen", "TextPromptScreen"]
 
@@ -20,8 +23,12 @@ Choice = tuple[str, str]
 """(value, label). Labels may come from a backend: they are shown literally."""
 
 
-class PickerScreen(ModalScreen[str | None]):
-    """Pick one value; typing narrows the list. Dismisses with the value or None."""
+class PickerScreen(TypeAheadScreen[str | None]):
+    """Pick one value; typing narrows the list. Dismisses with the value or None.
+
+    Keys typed right after the key that opened it (``s`` then ``fail`` Enter, in one burst)
+    narrow the list and pick, in order (see :mod:`tui.typeahead`).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="picker.close"),
@@ -43,16 +50,29 @@ class PickerScreen(ModalScreen[str | None]):
     PickerScreen OptionList { height: auto; max-height: 20; }
     """
 
-    def __init__(self, title: str, choices: list[Choice], current: str | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        choices: list[Choice],
+        current: str | None = None,
+        *,
+        load: Callable[[], Awaitable[list[Choice]]] | None = None,
+    ) -> None:
+        """``load`` fetches more choices (from a backend) while the picker is already up, so
+        keys typed meanwhile narrow the list; Enter typed before they arrive picks after."""
         super().__init__()
         self.title_text = title
         self.choices = choices
         self.current = current
+        self._load = load
+        self._loading = load is not None
+        self._submit_when_loaded = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.title_text), classes="picker-title")
-            yield Input(placeholder="type to narrow; Enter picks", id="picker-filter")
+            title = self.title_text + (" (loading…)" if self._loading else "")
+            yield Static(Text(title), classes="picker-title", id="picker-title")
+            yield TypeAheadInput(placeholder="type to narrow; Enter picks", id="picker-filter")
             yield OptionList(*self._options(""), id="picker-options")
 
     def _options(self, needle: str) -> list[Option]:
@@ -64,20 +84,56 @@ class PickerScreen(ModalScreen[str | None]):
         ]
 
     def on_mount(self) -> None:
+        self._highlight_current()
+        self.take_type_ahead(self.query_one("#picker-filter", Input))
+        if self._load is not None:
+            self._load_more(self._load)
+
+    def _highlight_current(self) -> None:
         options = self.query_one(OptionList)
         for index, (value, _) in enumerate(self.choices):
             if value == self.current:
                 options.highlighted = index
-        self.query_one("#picker-filter", Input).focus()
+
+    @work(exit_on_error=False)
+    async def _load_more(self, load: Callable[[], Awaitable[list[Choice]]]) -> None:
+        title = self.query_one("#picker-title", Static)
+        try:
+            more = await load()
+        except Exception as exc:  # a backend error, or one nobody expected: say it, stay up
+            message = str(exc) if isinstance(exc, BackendError) else f"{type(exc).__name__}: {exc}"
+            title.update(Text(f"{self.title_text} (cannot load the list: {message})"))
+            self._loading = self._submit_when_loaded = False
+            if not isinstance(exc, BackendError):
+                self.notify(message, title="Unexpected error", severity="error", markup=False)
+            return
+        self._loading = False
+        title.update(Text(self.title_text))
+        self.choices = self.choices + more
+        needle = self.query_one("#picker-filter", Input).value
+        self._narrow(needle)
+        if not needle:
+            self._highlight_current()
+        if self._submit_when_loaded:
+            self._pick_highlighted()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        self._narrow(event.value)
+
+    def _narrow(self, needle: str) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options(self._options(event.value))
+        options.add_options(self._options(needle))
         if options.option_count:
             options.highlighted = 0
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if self._loading:
+            self._submit_when_loaded = True  # typed ahead of the list: pick once it is here
+            return
+        self._pick_highlighted()
+
+    def _pick_highlighted(self) -> None:
         options = self.query_one(OptionList)
         if options.highlighted is not None:
             option = options.get_option_at_index(options.highlighted)
@@ -98,8 +154,11 @@ class PickerScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class TextPromptScreen(ModalScreen[str | None]):
-    """Ask for one line of text (free-text filter). Enter applies; Escape closes."""
+class TextPromptScreen(TypeAheadScreen[str | None]):
+    """Ask for one line of text (free-text filter). Enter applies; Escape closes.
+
+    Keys typed right after the key that opened it land in it, in order (:mod:`tui.typeahead`).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="prompt.close"),
@@ -127,7 +186,10 @@ class TextPromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(Text(self.title_text), classes="picker-title")
-            yield Input(value=self.value, placeholder=self.placeholder, id="prompt-input")
+            yield TypeAheadInput(value=self.value, placeholder=self.placeholder, id="prompt-input")
+
+    def on_mount(self) -> None:
+        self.take_type_ahead(self.query_one("#prompt-input", Input))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
