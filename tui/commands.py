@@ -22,6 +22,7 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Open output", "output", "Pager for the selected step or deployment"),
     ("Open failed output", "failed_output", "Pager with only the failed step"),
     ("Refresh", "refresh", "Re-list from the backend"),
+    ("Show / hide details", "toggle_detail", "The detail pane (hidden: the list takes the screen)"),
     ("Keys (help)", "help", "Every key binding"),
 )
 

@@ -58,6 +58,8 @@ __all__ = ["DashboardScreen"]
 _FLUSH_INTERVAL = 0.05
 _YIELD_EVERY = 200
 _RETRY_SECONDS = 3.0
+_SIDE_BY_SIDE = 180
+"""Terminal width from which the detail pane sits beside the list instead of under it."""
 _FIRST_PAGE_MARGIN = 10
 """Rows beyond the terminal's height in a listing's first page: the rest pages in at once,
 after the first frame (a full page of the embedded demo costs ~20 ms of startup to seed)."""
@@ -93,6 +95,8 @@ class DashboardScreen(Screen[None]):
         Binding("o", "output", "Output", id="output"),
         Binding("O", "failed_output", "Failed output", show=False, id="output.failed"),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
+        Binding("d", "toggle_detail", "Details", show=False, id="detail.toggle"),
+        Binding("q", "app.quit", "Quit", show=False, id="quit.q"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
 
@@ -199,7 +203,17 @@ class DashboardScreen(Screen[None]):
             self.deployment_list.loading_more = False
 
     def on_resize(self) -> None:
-        self.query_one("#body").set_class(self.size.width < 130, "-narrow")
+        # Side by side only where the list keeps room for every column of a row (site and
+        # pipeline type included); below that, the detail pane goes under the list.
+        self.query_one("#body").set_class(self.size.width < _SIDE_BY_SIDE, "-narrow")
+
+    def action_toggle_detail(self) -> None:
+        """Hide the detail pane (the list takes the whole screen), or show it again."""
+        detail = self.detail
+        detail.display = not detail.display
+        self.query_one("#body").set_class(not detail.display, "-no-detail")
+        if not detail.display and self.focused is not None and detail in self.focused.ancestors:
+            self.deployment_list.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":

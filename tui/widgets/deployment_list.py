@@ -56,7 +56,6 @@ class _Columns:
     """The who column holds only a first name (a narrow terminal)."""
 
 
-_MIN_NAME = 30
 _WHO_SHORT = 10
 _WHO = 18
 _GROW = {"site": 44, "who": 24, "type": 24}
@@ -65,20 +64,20 @@ _GROW = {"site": 44, "who": 24, "type": 24}
 
 def _layout(width: int) -> _Columns:
     # Fixed: caret 2 + status 12 + duration 8 + progress 6. Optional columns are added in
-    # order of importance, each only while the operation name (which usually names the
-    # site too) keeps enough room: who triggered it (as a first name) needs 20 cells left
-    # for it, when 30, the site 36, the whole name of who 36, the pipeline type 56. Room
-    # left over on a wide terminal is shared: the operation name takes most, the others
-    # grow to a cap.
+    # order of importance, each only while the operation name (which often names the site)
+    # keeps enough room: who triggered it (as a first name) and when, which nothing else on
+    # the row says, from 80 columns; the site and the pipeline type (the longest, 20 cells,
+    # fits) from ~120; the whole name of who while the operation keeps 40. Room left over
+    # on a wide terminal is shared: the operation name takes most, the others grow to a cap.
     fixed = 2 + _STATUS_WIDTH + 8 + 6
     columns = {"site": 0, "when": 0, "type": 0, "who": 0}
     room = width - fixed
     for key, size, keep in (
         ("who", _WHO_SHORT, 20),
-        ("when", 10, _MIN_NAME),
-        ("site", 26, 36),
-        ("who", _WHO - _WHO_SHORT, 36),
-        ("type", 21, 56),
+        ("when", 10, 26),
+        ("site", 23, 28),
+        ("type", 21, 28),
+        ("who", _WHO - _WHO_SHORT, 40),
     ):
         if room - size >= keep and (size != _WHO - _WHO_SHORT or columns["who"]):
             columns[key] += size
