@@ -10,7 +10,7 @@ from textual.app import App
 from textual.widgets import Input
 
 from backend_client.events import ConnectionState, ConnectionStatus, StreamItem
-from backend_client.models import DeploymentStatus, StepStatus
+from backend_client.models import DeploymentPage, DeploymentStatus, StepStatus
 from tests.tui.helpers import (
     ScriptedBackend,
     World,
@@ -652,3 +652,39 @@ async def test_refused_token_exits_with_one_line() -> None:
         await wait_for(pilot, lambda: app.fatal_error is not None)
     assert app.fatal_error == "the backend refused the credentials: invalid token"
     assert app.return_code == 1
+
+
+async def test_a_team_the_backend_lost_is_chosen_again_and_stays_in_the_header() -> None:
+    """NotFound (the team went away, or the server came back with new data): the header
+    keeps the team while offline and the same team (by id, else name) is picked again."""
+    from backend_client.errors import NotFound
+
+    w = World()
+
+    class LosesTheTeamOnce(ScriptedBackend):
+        fail_next = False
+
+        async def list_deployments(self, *args: Any, **kwargs: Any) -> DeploymentPage:
+            if self.fail_next:
+                self.fail_next = False
+                raise NotFound("team not found")
+            return await super().list_deployments(*args, **kwargs)
+
+    backend = LosesTheTeamOnce(w.backend)
+    app = make_app(w, backend=backend)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        team = screen.state.team
+        assert team is not None
+        backend.fail_next = True
+        screen.action_refresh()
+        await wait_for(pilot, lambda: "offline" in header_text(app))
+        line = header_text(app)
+        assert f"│ {team.name} │" in line, line
+        # 140 columns: the counts shorten first, the badge keeps when the next try is.
+        assert "◐ " in line and "next try in" in line, line
+        calls = backend.list_calls
+        await w.clock.advance(3.0)
+        await wait_for(pilot, lambda: backend.list_calls > calls and "● live" in header_text(app))
+        assert screen.state.team is not None and screen.state.team.id == team.id
+        assert f"│ {team.name} │" in header_text(app)

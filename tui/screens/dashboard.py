@@ -123,6 +123,8 @@ class DashboardScreen(Screen[None]):
         self._last_flush = 0.0
         self._generation = 0
         self._started = False
+        self._team_lost = False
+        """The backend said the team is gone (NotFound): pick it again on the next try."""
         self.failures_seen = 0
         """Deployments that failed while watched (notifications raised)."""
 
@@ -232,8 +234,9 @@ class DashboardScreen(Screen[None]):
         down_since = self.clock.now()
         while True:
             try:
-                if state.team is None:
+                if state.team is None or self._team_lost:
                     await self._choose_team()
+                    self._team_lost = False
                 await self._relist()
                 self._started = True
                 if failures:
@@ -251,8 +254,9 @@ class DashboardScreen(Screen[None]):
                 failures += 1
                 if isinstance(exc, NotFound):
                     # The team went away (or the server came back with other data): pick
-                    # the team again from what the caller can see now.
-                    state.team = None
+                    # the team again from what the caller can see now, by the same name if
+                    # it is still there; until then the header keeps showing this one.
+                    self._team_lost = True
                 now = self.clock.now()
                 if failures == 1:
                     down_since = now
@@ -275,6 +279,16 @@ class DashboardScreen(Screen[None]):
         state.teams = list(me.teams)
         if not me.teams:
             raise BackendError(f"{me.user.name} is not a member of any team")
+        previous = state.team if self._team_lost else None
+        if previous is not None:
+            # The same team again: by id, else by name (a restarted server has new ids).
+            team = next((t for t in me.teams if t.id == previous.id), None) or next(
+                (t for t in me.teams if t.name == previous.name), None
+            )
+            if team is not None:
+                if team != previous:
+                    state.set_team(team)
+                return
         wanted = self.initial_team_id
         team = (
             next(

@@ -122,12 +122,14 @@ class StatusHeader(Widget):
     def _line(self) -> Text:
         """The header, fitted to the width.
 
-        What gives way on a narrow terminal, in order: the counts and the badge take their
-        short forms, then the backend label shrinks (down to nothing); team and filter are
-        cut only when nothing else is left.
+        What gives way on a narrow terminal, in order: the counts take their short form,
+        then the badge (the long one says when the next try is), then the backend label
+        shrinks (down to nothing); team and filter are cut only when nothing else is left.
         """
         width = self.size.width or 80
         line = self._compose_line(width, short=False, backend_room=None)
+        if line.cell_len > width:
+            line = self._compose_line(width, short=False, short_counts=True, backend_room=None)
         if line.cell_len > width:
             line = self._compose_line(width, short=True, backend_room=None)
         if line.cell_len > width:
@@ -138,7 +140,14 @@ class StatusHeader(Widget):
         self._last_plain = line.plain
         return line
 
-    def _compose_line(self, width: int, *, short: bool, backend_room: int | None) -> Text:
+    def _compose_line(
+        self,
+        width: int,
+        *,
+        short: bool,
+        backend_room: int | None,
+        short_counts: bool | None = None,
+    ) -> Text:
         state = self.state
         now = self.clock.now()
         style = self.get_component_rich_style
@@ -162,7 +171,7 @@ class StatusHeader(Widget):
         left.append(Text(filter_summary(state), style("status-header--filter")))
         running, queued = state.active_counts
         left.append(" │ ", dim)
-        if short:
+        if short if short_counts is None else short_counts:
             left.append(f"◐ {running} · ○ {queued}")
         else:
             left.append(f"{running} running · {queued} queued")
