@@ -92,6 +92,16 @@ def test_step_display_status_says_not_run_only_when_the_deployment_is_over() -> 
     assert step_display_status(DeploymentStatus.RUNNING, StepStatus.RUNNING) == "running"
 
 
+def test_a_running_step_shows_the_output_bytes_received_so_far() -> None:
+    dep = failed_at_first_step()
+    running = dep.steps[0].model_copy(update={"status": StepStatus.RUNNING, "output_size": 0})
+    fields = dict(step_fields(dep, running, T0, {}, received=1408))
+    assert fields["Output"].plain == "1,408 bytes so far"
+    # Finished: the record's size is the whole output; a partial read never shows less.
+    done = dep.steps[0].model_copy(update={"output_size": 5000})
+    assert dict(step_fields(dep, done, T0, {}, received=1408))["Output"].plain == "5,000 bytes"
+
+
 def test_detail_and_headless_show_say_not_run() -> None:
     dep = failed_at_first_step()
     fields = dict(step_fields(dep, dep.steps[1], T0, {}))

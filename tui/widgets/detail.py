@@ -103,16 +103,23 @@ def _position(dep: Deployment, step: DeploymentStep) -> int:
 
 
 def step_fields(
-    dep: Deployment, step: DeploymentStep, now: datetime, colours: StatusColours
+    dep: Deployment,
+    step: DeploymentStep,
+    now: datetime,
+    colours: StatusColours,
+    *,
+    received: int | None = None,
 ) -> FieldRows:
-    """A step's fields."""
-    size = step.output_size
+    """A step's fields. ``received``: output bytes the pane has of it (the record's size
+    is only updated with the step's status, not with every chunk of a running step)."""
+    size = max(step.output_size, received or 0)
     shown = step_display_status(dep.status, step.status)
     if shown == NOT_RUN:
         status = Text(f"{GLYPHS[NOT_RUN]} {NOT_RUN}", style="dim")
     else:
         status = _status(step.status.value, status_glyph(step.status), colours)
-    output = f"{size:,} bytes" + ("  (cut short by the backend)" if step.output_truncated else "")
+    output = f"{size:,} bytes" + (" so far" if step.status.value == "running" else "")
+    output += "  (cut short by the backend)" if step.output_truncated else ""
     return [
         ("Step", _t(step.name)),
         ("Status", status),
@@ -144,6 +151,7 @@ class DetailPane(Vertical):
         self.step_index: int | None = None
         self._shown: tuple[object, ...] | None = None
         self._signature: tuple[object, list[tuple[str, str]]] = (None, [])
+        self._feed: OutputFeed | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
@@ -171,6 +179,7 @@ class DetailPane(Vertical):
 
     def set_feed(self, feed: OutputFeed | None) -> None:
         """Follow a step's output below its fields (``None``: no output shown)."""
+        self._feed = feed
         view = self._output_view(create=feed is not None)
         if view is None:
             return
@@ -214,7 +223,9 @@ class DetailPane(Vertical):
             for name in ("queued", "running", "completed", "failed", "cancelled", "skipped")
         }
         if step is not None:
-            rows = step_fields(dep, step, now, colours)
+            feed = self._feed
+            received = feed.size if feed is not None and feed.step_id == step.id else None
+            rows = step_fields(dep, step, now, colours, received=received)
         else:
             rows = deployment_fields(dep, now, colours)
         # Repaint only when what is shown changed; relayout only when the rows changed
