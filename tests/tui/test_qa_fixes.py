@@ -531,3 +531,23 @@ async def test_the_detail_pane_starts_at_the_top_for_another_selection() -> None
         await wait_for(pilot, lambda: screen.query_one(DeploymentList).cursor_row != before)
         await pilot.pause()
         assert scroll.scroll_y == 0
+
+
+async def test_the_end_of_history_line_comes_into_view_on_the_last_row() -> None:
+    w = World(history=60)
+    app = make_app(w)
+    async with app.run_test(size=(120, 20)) as pilot:
+        screen = await ready(pilot)
+        lst = screen.query_one(DeploymentList)
+        state = screen.state
+        for _ in range(20):  # End pages in the rest of the history
+            await pilot.press("end")
+            await wait_for(pilot, lambda: not lst.loading_more)
+            if state.exhausted:
+                break
+        await pilot.press("end")
+        await pilot.pause()
+        assert state.exhausted and len(state.rows) > lst.size.height
+        assert lst.cursor == len(state.rows) - 1
+        shown = [lst.render_line(y).text for y in range(lst.size.height)]
+        assert "end of history" in shown[-1], shown[-3:]

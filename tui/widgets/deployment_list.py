@@ -503,8 +503,12 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
             ):
                 target -= 1
             self.scroll_to(y=target, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        else:
+            # On the last row, the line under it ("— end of history —", "loading older
+            # deployments…") comes into view too.
+            bottom = self.cursor + (1 if self.cursor == len(self.state.rows) - 1 else 0)
+            if bottom >= top + height:
+                self.scroll_to(y=bottom - height + 1, animate=False, immediate=True)
         self._remember()
 
     def _announce(self) -> None:
