@@ -130,3 +130,37 @@ async def test_site_picker_says_when_the_sites_cannot_be_loaded() -> None:
         assert screen.state.filter.site_id is None  # nothing picked
         burst(pilot, "escape")
         await wait_for(pilot, lambda: no_modal(pilot))
+
+
+async def test_picker_ranks_a_prefix_match_before_a_substring_match() -> None:
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        burst(pilot, "s", *"runn", "enter")
+        await wait_for(pilot, lambda: no_modal(pilot) and bool(state.filter.statuses))
+        # "running", not "active (queued + running)" which lists first and also contains it.
+        assert state.filter.statuses == frozenset({DeploymentStatus.RUNNING})
+
+
+async def test_picker_says_no_match_and_enter_then_picks_nothing() -> None:
+    from textual.widgets import Input, OptionList
+
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        burst(pilot, "s", *"zzz", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        options = picker.query_one(OptionList)
+        await wait_for(pilot, lambda: picker.query_one("#picker-filter", Input).value == "zzz")
+        await pilot.pause()
+        assert options.option_count == 1
+        assert "no match" in str(options.get_option_at_index(0).prompt)
+        assert isinstance(app.screen, PickerScreen)  # Enter picked nothing: still open
+        assert not screen.state.filter.statuses
+        burst(pilot, "escape")
+        await wait_for(pilot, lambda: no_modal(pilot))

@@ -76,11 +76,21 @@ class PickerScreen(TypeAheadScreen[str | None]):
             yield OptionList(*self._options(""), id="picker-options")
 
     def _options(self, needle: str) -> list[Option]:
+        """The choices whose label contains ``needle``: an exact match first, then labels
+        that start with it, then the rest, each group in the list's order (so ``runn`` Enter
+        picks "running", not "active (queued + running)")."""
         needle = needle.casefold()
+
+        def rank(label: str) -> int:
+            folded = label.casefold()
+            return 0 if folded == needle else 1 if folded.startswith(needle) else 2
+
+        matching = [(value, label) for value, label in self.choices if needle in label.casefold()]
+        if needle:
+            matching.sort(key=lambda choice: rank(choice[1]))  # stable: list order within
         return [
             Option(Text(("● " if value == self.current else "  ") + sanitize_line(label)), id=value)
-            for value, label in self.choices
-            if needle in label.casefold()
+            for value, label in matching
         ]
 
     def on_mount(self) -> None:
@@ -123,9 +133,12 @@ class PickerScreen(TypeAheadScreen[str | None]):
     def _narrow(self, needle: str) -> None:
         options = self.query_one(OptionList)
         options.clear_options()
-        options.add_options(self._options(needle))
-        if options.option_count:
+        found = self._options(needle)
+        if found:
+            options.add_options(found)
             options.highlighted = 0
+        else:  # said, not an empty box (and Enter picks nothing)
+            options.add_option(Option(Text("  no match", style="dim"), disabled=True))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if self._loading:
@@ -137,10 +150,12 @@ class PickerScreen(TypeAheadScreen[str | None]):
         options = self.query_one(OptionList)
         if options.highlighted is not None:
             option = options.get_option_at_index(options.highlighted)
-            self.dismiss(option.id)
+            if not option.disabled:
+                self.dismiss(option.id)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        if not event.option.disabled:
+            self.dismiss(event.option.id)
 
     def action_focus_list(self) -> None:
         options = self.query_one(OptionList)
