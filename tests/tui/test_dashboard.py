@@ -556,6 +556,30 @@ async def test_cancel_dialog_follows_the_deployment() -> None:
         from textual.widgets import Button
 
         assert dialog.query_one("#yes", Button).disabled
+        assert dialog.query_one("#cancel-reason", Input).disabled  # nothing to give it for
+        assert str(dialog.query_one("#no", Button).label) == "Close"
+
+
+async def test_cancel_dialog_of_a_queued_deployment_offers_to_keep_it_queued() -> None:
+    from textual.widgets import Button
+
+    w = World(workers=1)
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        first = await trigger(w, "create_snapshot", hold=True)  # takes the only worker
+        queued = await trigger(w, "create_snapshot", hold=True, site_index=1)
+        await wait_for(
+            pilot, lambda: first.id in state.deployments and queued.id in state.deployments
+        )
+        assert state.deployments[queued.id].status is DeploymentStatus.QUEUED
+        screen.query_one(DeploymentList).select((queued.id, -1))
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, CancelScreen))
+        dialog = app.screen
+        assert str(dialog.query_one("#no", Button).label) == "No, keep it queued"
+        assert "has not started yet" in str(dialog.query_one("#cancel-what").render())
 
 
 async def test_unexpected_worker_error_is_a_notification_not_a_crash() -> None:

@@ -45,6 +45,11 @@ def describe_cancel(dep: Deployment) -> str:
     )
 
 
+def _keep_label(dep: Deployment) -> str:
+    """The No button says what stays: "keep it queued" before it starts."""
+    return "No, keep it queued" if dep.status is DeploymentStatus.QUEUED else "No, keep it running"
+
+
 class CancelScreen(ModalScreen[CancelRequest | None]):
     """Asks before cancelling. Escape or "No" (focused first) keep it running."""
 
@@ -85,7 +90,7 @@ class CancelScreen(ModalScreen[CancelRequest | None]):
             yield Label("Reason (optional):")
             yield Input(placeholder="why it is cancelled", id="cancel-reason", max_length=500)
             with Horizontal(id="cancel-buttons"):
-                yield Button("No, keep it running", id="no", variant="primary")
+                yield Button(_keep_label(dep), id="no", variant="primary")
                 yield Button("Yes, cancel it", id="yes", variant="error")
 
     def on_mount(self) -> None:
@@ -104,6 +109,7 @@ class CancelScreen(ModalScreen[CancelRequest | None]):
             self._show_finished()
         else:
             self.query_one("#cancel-what", Static).update(Text(describe_cancel(latest)))
+            self.query_one("#no", Button).label = _keep_label(latest)
 
     def _show_finished(self) -> None:
         status = self.deployment.status.value
@@ -112,6 +118,7 @@ class CancelScreen(ModalScreen[CancelRequest | None]):
         )
         yes = self.query_one("#yes", Button)
         yes.disabled = True
+        self.query_one("#cancel-reason", Input).disabled = True  # nothing left to give it for
         self.query_one("#no", Button).label = "Close"
         self.query_one("#no", Button).focus()
 
