@@ -1,7 +1,12 @@
 """Demo data for the bundled backend: teams, people, sites, history, and live traffic.
 
-Everything comes from a seeded random generator and the store's clock, so the same seed
-gives the same world (tests and snapshots rely on it).
+Everything comes from a seeded random generator, so the same seed gives the same world
+(tests and snapshots rely on it): the same ids for teams, people and sites, and the same
+history (types, sites, people, outcomes, failing steps, step durations and output), whatever
+the clock says, however fast the machine is and in whatever order the history is seeded.
+Only times are taken from the clock: history ends "now", so its times (and the deployments'
+ids, whose first part is their creation time) move with it, and the output that prints a
+deployment's own time moves with them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .clock import Clock
+from .clock import Clock, utc
+from .ids import IdGenerator
 from .memory import InMemoryStore
 from .models import DeploymentFilter, DeploymentPage, DeploymentStatus, Role, Site, Team, User
 from .pipeline import PipelineSpec
@@ -74,6 +80,9 @@ _CANCEL_REASONS = (
     None,
     "Maintenance window closed",
 )
+_WORLD_TIME = utc(2024, 1, 1)
+"""The time part of the demo world's ids: fixed, so the same seed gives the same ids (job
+output names sites by id) however long the world took to build, and on any day."""
 
 
 @dataclass
@@ -126,9 +135,9 @@ def plan_demo(
 ) -> tuple[DemoWorld, DemoHistory]:
     """Like :func:`build_demo`, but the history is only planned: :class:`DemoHistory` seeds it.
 
-    The same deployments as :func:`build_demo` (types, sites, people, times, outcomes),
-    seeded in another order, so their ids and output differ from :func:`build_demo`'s; the
-    same seed still gives the same world.
+    The same deployments as :func:`build_demo` (types, sites, people, times, outcomes,
+    failing steps, durations, output), seeded in another order, so only their ids' random
+    parts differ from :func:`build_demo`'s.
     """
     world, planned = _plan(store, seed=seed, history=history, days=days, now=now)
     return world, DemoHistory(store, planned, first_team_id=world.default_team_id)
@@ -147,6 +156,9 @@ class _Planned:
     outcome: DeploymentStatus
     queue_delay: float
     cancel_reason: str | None
+    index: int
+    """Its place in the history, oldest first: keys its jobs' generator, so what it does
+    depends neither on when nor in what order it is seeded."""
 
     def seed(self, store: InMemoryStore) -> None:
         store.seed_deployment(
@@ -159,6 +171,7 @@ class _Planned:
             outcome=self.outcome,
             queue_delay=self.queue_delay,
             cancel_reason=self.cancel_reason,
+            rng_key=str(self.index),
         )
 
 
@@ -168,11 +181,19 @@ def _plan(
     """The world, created in the store, and its history, planned oldest first."""
     rng = random.Random(seed)
     now = now if now is not None else store.clock.now()
-    teams = [store.add_team(name) for name in _TEAMS]
-    users = [store.add_user(name, f"{handle}@example.com") for name, handle in _PEOPLE]
+    # Ids of their own, not the store's: those take their time from the clock.
+    ids = IdGenerator(random.Random(f"demo-world:{seed}"))
+    teams = [store.add_team(name, team_id=ids.new(_WORLD_TIME)) for name in _TEAMS]
+    users = [
+        store.add_user(name, f"{handle}@example.com", user_id=ids.new(_WORLD_TIME))
+        for name, handle in _PEOPLE
+    ]
     for team_index, user_index, role in _MEMBERS:
         store.add_member(teams[team_index].id, users[user_index].id, role)
-    sites = [store.add_site(teams[t].id, domain, server=server) for t, domain, server in _SITES]
+    sites = [
+        store.add_site(teams[t].id, domain, server=server, site_id=ids.new(_WORLD_TIME))
+        for t, domain, server in _SITES
+    ]
     world = DemoWorld(
         teams=teams,
         users=users,
@@ -213,6 +234,7 @@ def _plan(
                 outcome=outcome,
                 queue_delay=rng.uniform(0.5, 20.0),
                 cancel_reason=rng.choice(_CANCEL_REASONS),
+                index=n,
             )
         )
     return world, planned
@@ -223,10 +245,12 @@ class DemoHistory:
 
     Seeding runs each deployment's jobs (~0.5 ms each), so a dashboard on the embedded demo
     seeds what a listing needs when it needs it (:meth:`settles`, :meth:`seed`) and the rest
-    in the background. The order never depends on timing (the default team's deployments
-    first, newest first, then the other teams' newest first), so ids, and the output that
-    comes from them, are the same for the same seed. Every seeded deployment is finished and
-    older than anything created live; none emits an event.
+    in the background. What each deployment does never depends on when or in what order it
+    is seeded (its jobs' generator is keyed by its place in the plan); the order never
+    depends on timing either (the default team's deployments first, newest first, then the
+    other teams' newest first), so the ids' random parts are the same for the same seed too.
+    Every seeded deployment is finished and older than anything created live; none emits an
+    event.
 
     Args:
         store: The store the history goes into.
@@ -314,7 +338,9 @@ def _ms(when: datetime) -> int:
 
 
 def _member_who_operates(store: InMemoryStore, team_id: str, rng: random.Random) -> str:
-    operators = sorted(u for u, r in store.members_of(team_id).items() if r is Role.OPERATOR)
+    # In the order people were added, not by id: nothing but order may depend on an id.
+    members = store.members_of(team_id)
+    operators = [u.id for u in store.users if members.get(u.id) is Role.OPERATOR]
     return rng.choice(operators)
 
 

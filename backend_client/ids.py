@@ -20,8 +20,11 @@ def is_ulid(value: str) -> bool:
 class IdGenerator:
     """Makes ULIDs whose time part is the given time and whose random part is seeded.
 
-    Ids made in the same millisecond increase strictly (the random part is incremented), so
-    creation order is id order even under a fake clock that does not move.
+    Ids made in the same millisecond increase strictly (a random part not above the last one
+    is replaced by the last one plus one), so creation order is id order even under a fake
+    clock that does not move. Every id draws from the generator, whatever its time: which
+    ids share a millisecond depends on timing, and must not shift the random parts of the
+    ids that follow.
     """
 
     def __init__(self, rng: random.Random) -> None:
@@ -31,10 +34,9 @@ class IdGenerator:
 
     def new(self, when: datetime) -> str:
         ms = int(when.timestamp() * 1000)
-        if ms == self._last_ms:
-            rand = (self._last_rand + 1) % (1 << 80)
-        else:
-            # Leave headroom so incrementing within one millisecond never wraps.
-            rand = self._rng.getrandbits(79)
+        # 79 bits leave headroom, so bumping within one millisecond never overflows 80.
+        rand = self._rng.getrandbits(79)
+        if ms == self._last_ms and rand <= self._last_rand:
+            rand = self._last_rand + 1
         self._last_ms, self._last_rand = ms, rand
         return str(ULID.from_bytes(ms.to_bytes(6, "big") + rand.to_bytes(10, "big")))

@@ -110,6 +110,9 @@ class _DeploymentRecord:
     finished_at: datetime | None = None
     cancel_reason: str | None = None
     search_text: str = ""
+    rng_key: str = ""
+    """Seeds the jobs' generator with the store's seed: never the id, whose time part comes
+    from the clock (see :meth:`InMemoryStore._rng_for`)."""
     cache: _SnapshotCache | None = None
     task: asyncio.Task[None] | None = None
     hold: asyncio.Event | None = None
@@ -356,7 +359,10 @@ class InMemoryStore:
 
     Args:
         clock: Time for timestamps and for the jobs' work (a FakeClock in tests).
-        seed: Seeds ids, job output and injected failures: same seed, same run.
+        seed: Seeds ids, job output and injected failures: same seed, same run. A
+            deployment's jobs draw from a generator keyed by the seed and the deployment's
+            place in the store's creation order (or the key given to
+            :meth:`seed_deployment`), never by its id or the clock.
         registry: The pipelines this store can run.
         workers: How many deployments run at once.
         speed: Pipeline seconds per clock second (10 makes a 60 s pipeline take 6 s).
@@ -410,6 +416,10 @@ class InMemoryStore:
         self._listeners: list[Callable[[Event], None]] = []
         self._idle_waiters: list[asyncio.Future[None]] = []
         self._snapshots = _SnapshotCache(_SNAPSHOT_CACHE)
+        self._created = 0
+        """Deployments created live so far: the next one's generator key."""
+        self._seeded = 0
+        """Deployments seeded without a key so far: the next one's generator key."""
 
     # -- set-up -----------------------------------------------------------------------
 
@@ -534,7 +544,10 @@ class InMemoryStore:
         site = team.sites.get(site_id)
         if site is None:
             raise NotFound(f"site {site_id} not found")
-        record = self._new_record(team, spec, site, meta or {}, user_id, self.clock.now())
+        record = self._new_record(
+            team, spec, site, meta or {}, user_id, self.clock.now(), f"live:{self._created}"
+        )
+        self._created += 1
         if record.simulate.get("hold"):
             record.hold = asyncio.Event()
         self._add(team, record)
@@ -559,6 +572,7 @@ class InMemoryStore:
         meta: dict[str, Any],
         user_id: str,
         created_at: datetime,
+        rng_key: str,
     ) -> _DeploymentRecord:
         deployment_id = self._ids.new(created_at)
         user = self._users.get(user_id)
@@ -587,6 +601,7 @@ class InMemoryStore:
             meta=meta,
             created_at=created_at,
             steps=steps,
+            rng_key=rng_key,
             search_text=" ".join(
                 (deployment_id, operation_name, spec.type, site.domain, user_name)
             ).casefold(),
@@ -650,7 +665,10 @@ class InMemoryStore:
         self._pending = waiting
 
     def _rng_for(self, record: _DeploymentRecord) -> random.Random:
-        return random.Random(f"{self.seed}:{record.id}")
+        # Not the id: its time part comes from the clock, so a seeded history (created
+        # relative to "now") would fail at other steps, take other times and print other
+        # output on every run. A str seed hashes the same in every process.
+        return random.Random(f"{self.seed}:{record.rng_key}")
 
     def _plan_failure(
         self, record: _DeploymentRecord, step_name: str, rng: random.Random
@@ -827,12 +845,18 @@ class InMemoryStore:
         outcome: DeploymentStatus = DeploymentStatus.COMPLETED,
         queue_delay: float = 2.0,
         cancel_reason: str | None = None,
+        rng_key: str | None = None,
     ) -> Deployment:
         """Add a finished deployment to history, its jobs run on a virtual clock.
 
         ``outcome`` Failed fails a step chosen by the seeded generator (or
         ``meta["simulate"]["fail_step"]``); Cancelled stops it during a chosen step. No
         events are emitted: history is what a first listing shows.
+
+        Args:
+            rng_key: Keys the jobs' generator (with the store's seed): the same key gives
+                the same failing step, durations and output whatever the time or the order
+                of seeding. Default: the deployment's place among those seeded without one.
         """
         if not outcome.is_finished:
             raise ValueError("seeded deployments are finished")
@@ -841,7 +865,12 @@ class InMemoryStore:
         site = team.sites.get(site_id)
         if site is None:
             raise NotFound(f"site {site_id} not found")
-        record = self._new_record(team, spec, site, meta or {}, user_id, created_at)
+        if rng_key is None:
+            rng_key = f"seeded:{self._seeded}"
+            self._seeded += 1
+        record = self._new_record(
+            team, spec, site, meta or {}, user_id, created_at, f"history:{rng_key}"
+        )
         rng = self._rng_for(record)
         runnable = [
             n for n, s in enumerate(spec.steps) if s.applies is None or s.applies(record.meta)
