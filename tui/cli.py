@@ -184,6 +184,9 @@ def main(
         except SettingsError as exc:
             _fail(str(exc))
             return
+        if token is not None and not settings.backend:
+            # Without a backend the token would go unused and the demo open instead.
+            _fail("--token needs --backend URL (or DEPLOYTOP_BACKEND)")
         sys.exit(run_dashboard(settings))
     finally:
         gc.enable()

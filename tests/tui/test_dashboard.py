@@ -610,6 +610,7 @@ async def test_team_by_name_and_unknown_team_fails_cleanly() -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_for(pilot, lambda: app.fatal_error is not None)
     assert app.fatal_error is not None and "no team 'nope'" in app.fatal_error
+    assert "(teams: Acme Agency, " in app.fatal_error  # what the operator could have typed
 
 
 async def test_view_does_not_jump_when_deployments_arrive_above() -> None:

@@ -551,3 +551,13 @@ async def test_the_end_of_history_line_comes_into_view_on_the_last_row() -> None
         assert lst.cursor == len(state.rows) - 1
         shown = [lst.render_line(y).text for y in range(lst.size.height)]
         assert "end of history" in shown[-1], shown[-3:]
+
+
+def test_a_token_without_a_backend_is_an_error_not_a_silent_demo() -> None:
+    from click.testing import CliRunner
+
+    from tui.cli import main
+
+    result = CliRunner().invoke(main, ["--token", "demo-ada"])
+    assert result.exit_code == 2
+    assert result.output == "deploytop: error: --token needs --backend URL (or DEPLOYTOP_BACKEND)\n"

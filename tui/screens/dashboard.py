@@ -303,7 +303,10 @@ class DashboardScreen(Screen[None]):
             else None
         )
         if wanted and team is None:
-            raise BackendError(f"no team {self.initial_team_id!r} for {me.user.name}")
+            names = ", ".join(t.name for t in me.teams)
+            raise BackendError(
+                f"no team {self.initial_team_id!r} for {me.user.name} (teams: {names})"
+            )
         state.set_team(team or me.teams[0])
 
     async def _relist(self) -> None:

@@ -647,7 +647,9 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         parts.append(_cell(duration_text(duration) if duration is not None else "", 8, right=True))
         if dep.status.is_active:
             done, total = dep.progress
-            parts.append(_cell(f"{done}/{total}", 6, self._style(dep.status.value), right=True))
+            # Right-aligned with a cell to spare: never against the pane's edge.
+            parts.append(_cell(f"{done}/{total}", 5, self._style(dep.status.value), right=True))
+            parts.append(Text(" ", end=""))
         else:
             parts.append(Text(" " * 6, end=""))
         return Text("", end="").join(parts)
