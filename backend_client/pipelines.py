@@ -200,25 +200,63 @@ def _scope(ctx: JobContext) -> str:
 
 def _tables(rng: random.Random) -> list[str]:
     core = [
-        "wp_commentmeta", "wp_comments", "wp_links", "wp_options", "wp_postmeta", "wp_posts",
-        "wp_term_relationships", "wp_term_taxonomy", "wp_termmeta", "wp_terms",
-        "wp_usermeta", "wp_users",
+        "wp_commentmeta",
+        "wp_comments",
+        "wp_links",
+        "wp_options",
+        "wp_postmeta",
+        "wp_posts",
+        "wp_term_relationships",
+        "wp_term_taxonomy",
+        "wp_termmeta",
+        "wp_terms",
+        "wp_usermeta",
+        "wp_users",
     ]
     plugins = [
-        "wp_actionscheduler_actions", "wp_actionscheduler_logs", "wp_wc_orders",
-        "wp_wc_order_addresses", "wp_wc_product_meta_lookup", "wp_woocommerce_sessions",
-        "wp_yoast_indexable", "wp_redirection_items", "wp_gf_entry", "wp_gf_entry_meta",
-        "wp_wfconfig", "wp_litespeed_url",
+        "wp_actionscheduler_actions",
+        "wp_actionscheduler_logs",
+        "wp_wc_orders",
+        "wp_wc_order_addresses",
+        "wp_wc_product_meta_lookup",
+        "wp_woocommerce_sessions",
+        "wp_yoast_indexable",
+        "wp_redirection_items",
+        "wp_gf_entry",
+        "wp_gf_entry_meta",
+        "wp_wfconfig",
+        "wp_litespeed_url",
     ]
     return sorted(core + rng.sample(plugins, rng.randint(2, len(plugins))))
 
 
 _WORDS = (
-    "hero", "banner", "summer-sale", "team", "product", "gallery", "logo", "about-us",
-    "checkout", "blog-header", "portrait", "workshop", "catalogue", "launch", "office",
+    "hero",
+    "banner",
+    "summer-sale",
+    "team",
+    "product",
+    "gallery",
+    "logo",
+    "about-us",
+    "checkout",
+    "blog-header",
+    "portrait",
+    "workshop",
+    "catalogue",
+    "launch",
+    "office",
 )
-_PLUGINS = ("woocommerce", "wordpress-seo", "redis-cache", "gravityforms", "wordfence",
-            "advanced-custom-fields", "redirection", "wp-mail-smtp")
+_PLUGINS = (
+    "woocommerce",
+    "wordpress-seo",
+    "redis-cache",
+    "gravityforms",
+    "wordfence",
+    "advanced-custom-fields",
+    "redirection",
+    "wp-mail-smtp",
+)
 _THEMES = ("astra", "generatepress", "storefront", "twentytwentyfour")
 
 
@@ -235,13 +273,21 @@ def _wp_paths(rng: random.Random, count: int) -> list[str]:
             )
         elif kind < 0.85:
             plugin = rng.choice(_PLUGINS)
-            leaf = rng.choice(("includes/class-loader.php", "assets/js/admin.min.js",
-                               "languages/de_DE.mo", "readme.txt", f"{plugin}.php"))
+            leaf = rng.choice(
+                (
+                    "includes/class-loader.php",
+                    "assets/js/admin.min.js",
+                    "languages/de_DE.mo",
+                    "readme.txt",
+                    f"{plugin}.php",
+                )
+            )
             paths.append(f"wp-content/plugins/{plugin}/{leaf}")
         else:
             theme = rng.choice(_THEMES)
-            leaf = rng.choice(("style.css", "functions.php", "assets/css/main.css",
-                               "template-parts/header.php"))
+            leaf = rng.choice(
+                ("style.css", "functions.php", "assets/css/main.css", "template-parts/header.php")
+            )
             paths.append(f"wp-content/themes/{theme}/{leaf}")
     return paths
 
@@ -250,8 +296,12 @@ def _wp_paths(rng: random.Random, count: int) -> list[str]:
 
 
 async def _forge(
-    ctx: JobContext, method: str, path: str, body: Mapping[str, Any] | None = None,
-    status: int = 200, seconds: float = 1.5,
+    ctx: JobContext,
+    method: str,
+    path: str,
+    body: Mapping[str, Any] | None = None,
+    status: int = 200,
+    seconds: float = 1.5,
 ) -> None:
     """One Forge API call, printed as ``POST https://forge.laravel.com/api/v1/… → 200``."""
     await ctx.work(seconds * ctx.rng.uniform(0.6, 1.4))
@@ -269,8 +319,16 @@ async def _forge_poll(ctx: JobContext, path: str, states: Sequence[str], seconds
 
 
 async def _rsync(
-    ctx: JobContext, src: str, dst: str, *, total_bytes: int, files: int, seconds: float,
-    excludes: Sequence[str] = (), delete: bool = False, listed: int = 0,
+    ctx: JobContext,
+    src: str,
+    dst: str,
+    *,
+    total_bytes: int,
+    files: int,
+    seconds: float,
+    excludes: Sequence[str] = (),
+    delete: bool = False,
+    listed: int = 0,
 ) -> None:
     """``rsync -az --info=progress2``: the command, optionally file names, progress, summary."""
     rng = ctx.rng
@@ -302,12 +360,15 @@ async def _rsync(
             f" (xfr#{xfr}, {check})" + ("\n" if last else "\r")
         )
     speedup = total_bytes / max(1, sent_bytes)
-    _block(ctx, [
-        "",
-        f"sent {sent_bytes + files * 40:,} bytes  received {files * 12 + 1024:,} bytes  "
-        f"{speed:,.2f} bytes/sec",
-        f"total size is {total_bytes:,}  speedup is {speedup:.2f}",
-    ])
+    _block(
+        ctx,
+        [
+            "",
+            f"sent {sent_bytes + files * 40:,} bytes  received {files * 12 + 1024:,} bytes  "
+            f"{speed:,.2f} bytes/sec",
+            f"total size is {total_bytes:,}  speedup is {speedup:.2f}",
+        ],
+    )
 
 
 async def _pv(ctx: JobContext, total_bytes: int, seconds: float) -> None:
@@ -333,9 +394,7 @@ async def _mysqldump(
     ctx: JobContext, place: _Place, out: str, *, seconds: float, remote: bool = False
 ) -> int:
     """``mysqldump --verbose`` of ``place``'s database to a gzip file; returns its size."""
-    command = (
-        f"mysqldump --single-transaction --quick --routines --triggers --verbose {place.db}"
-    )
+    command = f"mysqldump --single-transaction --quick --routines --triggers --verbose {place.db}"
     if remote:
         command = f'ssh forge@{place.server} "{command}"'
     _block(ctx, [f"$ {command} | gzip > {out}", "-- Connecting to localhost..."])
@@ -368,16 +427,21 @@ async def _mysql_import(
     rule = "+------------------+------------+"
     counts = sorted((ctx.rng.randint(400, 900_000) for _ in tables), reverse=True)
     rows = [f"| {t:<16} | {c:>10} |" for t, c in zip(tables, counts, strict=True)]
-    _block(ctx, [
-        f"$ mysql -e \"SELECT table_name, table_rows FROM information_schema.tables "
-        f"WHERE table_schema='{place.db}' ORDER BY table_rows DESC LIMIT 5\"",
-        rule, "| table_name       | table_rows |", rule, *rows, rule,
-    ])
+    _block(
+        ctx,
+        [
+            f'$ mysql -e "SELECT table_name, table_rows FROM information_schema.tables '
+            f"WHERE table_schema='{place.db}' ORDER BY table_rows DESC LIMIT 5\"",
+            rule,
+            "| table_name       | table_rows |",
+            rule,
+            *rows,
+            rule,
+        ],
+    )
 
 
-async def _s3_copy(
-    ctx: JobContext, src: str, dst: str, *, size: int, seconds: float
-) -> None:
+async def _s3_copy(ctx: JobContext, src: str, dst: str, *, size: int, seconds: float) -> None:
     """``aws s3 cp`` with its ``Completed …`` progress; upload or download by direction."""
     ctx.line(f"$ aws s3 cp {src} {dst}")
     updates = max(3, min(10, int(seconds / 1.5)))
@@ -411,14 +475,20 @@ async def _search_replace(
 ) -> None:
     """``wp search-replace`` with its table of changed columns."""
     rng = ctx.rng
-    ctx.line(_wp_command(
-        place, f"search-replace '{old}' '{new}' --all-tables --precise --report-changed-only"
-    ))
+    ctx.line(
+        _wp_command(
+            place, f"search-replace '{old}' '{new}' --all-tables --precise --report-changed-only"
+        )
+    )
     await ctx.work(seconds * 0.7)
     columns = {
-        "wp_options": "option_value", "wp_posts": "post_content", "wp_postmeta": "meta_value",
-        "wp_usermeta": "meta_value", "wp_comments": "comment_content",
-        "wp_yoast_indexable": "permalink", "wp_termmeta": "meta_value",
+        "wp_options": "option_value",
+        "wp_posts": "post_content",
+        "wp_postmeta": "meta_value",
+        "wp_usermeta": "meta_value",
+        "wp_comments": "comment_content",
+        "wp_yoast_indexable": "permalink",
+        "wp_termmeta": "meta_value",
     }
     rule = "+--------------------+-----------------+--------------+------+"
     rows = [rule, "| Table              | Column          | Replacements | Type |", rule]
@@ -446,17 +516,27 @@ async def _health_check(ctx: JobContext, place: _Place, *, expect: int = 200) ->
     paths = ("/", "/wp-login.php", "/wp-json/")
     for path in paths:
         await ctx.work(ctx.rng.uniform(0.3, 1.2))
-        _block(ctx, [
-            f"$ curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s' "
-            f"https://{place.domain}{path}",
-            f"{expect} {ctx.rng.uniform(0.05, 0.9):.3f}s",
-        ])
-    ctx.line(f"{GREEN}✔{RESET} https://{place.domain} answered {expect} "
-             f"({len(paths)}/{len(paths)} checks passed)")
+        _block(
+            ctx,
+            [
+                f"$ curl -sS -o /dev/null -w '%{{http_code}} %{{time_total}}s' "
+                f"https://{place.domain}{path}",
+                f"{expect} {ctx.rng.uniform(0.05, 0.9):.3f}s",
+            ],
+        )
+    ctx.line(
+        f"{GREEN}✔{RESET} https://{place.domain} answered {expect} "
+        f"({len(paths)}/{len(paths)} checks passed)"
+    )
 
 
 async def _tar(
-    ctx: JobContext, place: _Place, archive: str, *, size: int, seconds: float,
+    ctx: JobContext,
+    place: _Place,
+    archive: str,
+    *,
+    size: int,
+    seconds: float,
     files_from: str | None = None,
 ) -> None:
     """Archive a site's files through pv into gzip."""
@@ -469,8 +549,15 @@ async def _tar(
     await ctx.work(1)
     packed = size * 85 // 100  # media barely compresses
     entries = place.files if files_from is None else max(1, size // (400 * 1024))
-    _block(ctx, [f"$ du -h {archive}", f"{_size(packed)}\t{archive}",
-                 f"$ tar -tzf {archive} | wc -l", str(entries)])
+    _block(
+        ctx,
+        [
+            f"$ du -h {archive}",
+            f"{_size(packed)}\t{archive}",
+            f"$ tar -tzf {archive} | wc -l",
+            str(entries),
+        ],
+    )
 
 
 async def _safety_backup(ctx: JobContext, place: _Place, label: str) -> None:
@@ -479,24 +566,40 @@ async def _safety_backup(ctx: JobContext, place: _Place, label: str) -> None:
     dump = f"/tmp/{backup_id}.sql.gz"
     ctx.line(f"Creating {label} {backup_id} of {place.domain}")
     size = await _mysqldump(ctx, place, dump, seconds=ctx.rng.uniform(5, 12))
-    await _s3_copy(ctx, dump, f"{BUCKET}/{place.domain}/{backup_id}/database.sql.gz",
-                   size=size, seconds=ctx.rng.uniform(2, 6))
+    await _s3_copy(
+        ctx,
+        dump,
+        f"{BUCKET}/{place.domain}/{backup_id}/database.sql.gz",
+        size=size,
+        seconds=ctx.rng.uniform(2, 6),
+    )
     _block(ctx, [f"$ rm -f {dump}", f"{GREEN}✔{RESET} {label} {backup_id} stored"])
 
 
 async def _create_database(ctx: JobContext, place: _Place) -> None:
     """Database and user through the Forge API, then check the grant."""
-    await _forge(ctx, "POST", f"/servers/{place.server_id}/databases",
-                 {"name": place.db, "user": place.db_user, "password": "********"})
+    await _forge(
+        ctx,
+        "POST",
+        f"/servers/{place.server_id}/databases",
+        {"name": place.db, "user": place.db_user, "password": "********"},
+    )
     database_id = 900_000 + _stable(place.db) % 90_000
-    await _forge_poll(ctx, f"/servers/{place.server_id}/databases/{database_id}",
-                      ("installing", "installed"), seconds=4)
+    await _forge_poll(
+        ctx,
+        f"/servers/{place.server_id}/databases/{database_id}",
+        ("installing", "installed"),
+        seconds=4,
+    )
     await ctx.work(1.0)
-    _block(ctx, [
-        f"$ mysql -e \"SHOW GRANTS FOR '{place.db_user}'@'%'\"",
-        f"GRANT USAGE ON *.* TO `{place.db_user}`@`%`",
-        f"GRANT ALL PRIVILEGES ON `{place.db}`.* TO `{place.db_user}`@`%`",
-    ])
+    _block(
+        ctx,
+        [
+            f"$ mysql -e \"SHOW GRANTS FOR '{place.db_user}'@'%'\"",
+            f"GRANT USAGE ON *.* TO `{place.db_user}`@`%`",
+            f"GRANT ALL PRIVILEGES ON `{place.db}`.* TO `{place.db_user}`@`%`",
+        ],
+    )
 
 
 async def _configure_wp(ctx: JobContext, place: _Place, *, environment: str) -> None:
@@ -510,18 +613,32 @@ async def _configure_wp(ctx: JobContext, place: _Place, *, environment: str) -> 
         ("WP_SITEURL", f"https://{place.domain}"),
         ("WP_ENVIRONMENT_TYPE", environment),
     ):
-        await _wp(ctx, place, f"config set {name} '{value}'",
-                  _success(updated.format(name, value)), seconds=0.8)
+        await _wp(
+            ctx,
+            place,
+            f"config set {name} '{value}'",
+            _success(updated.format(name, value)),
+            seconds=0.8,
+        )
     await _wp(ctx, place, "config shuffle-salts", _success("Shuffled the salt keys."))
 
 
 async def _forge_create_site(ctx: JobContext, place: _Place, *, php: str) -> None:
-    body = {"domain": place.domain, "project_type": "php", "directory": "/",
-            "isolated": True, "php_version": php}
+    body = {
+        "domain": place.domain,
+        "project_type": "php",
+        "directory": "/",
+        "isolated": True,
+        "php_version": php,
+    }
     await _forge(ctx, "POST", f"/servers/{place.server_id}/sites", body)
     ctx.line(f"  site #{place.forge_site_id} created on {place.server}")
-    await _forge_poll(ctx, f"/servers/{place.server_id}/sites/{place.forge_site_id}",
-                      ("installing", "installing", "installed"), seconds=9)
+    await _forge_poll(
+        ctx,
+        f"/servers/{place.server_id}/sites/{place.forge_site_id}",
+        ("installing", "installing", "installed"),
+        seconds=9,
+    )
     ctx.line(f"{GREEN}✔{RESET} {place.domain} → {place.home} ({php})")
 
 
@@ -542,26 +659,48 @@ async def _install_wordpress(ctx: JobContext) -> None:
     title = str(ctx.meta.get("title") or site.domain)
     email = str(ctx.meta.get("admin_email") or f"admin@{site.domain}")
     checksum = "".join(ctx.rng.choice("0123456789abcdef") for _ in range(32))
-    await _wp(ctx, site, f"core download --version={version} --locale=en_US",
-              f"Downloading WordPress {version} (en_US)...", f"md5 hash verified: {checksum}",
-              _success("WordPress downloaded."), seconds=6)
-    await _wp(ctx, site, f"config create --dbname={site.db} --dbuser={site.db_user} "
-              "--dbhost=127.0.0.1 --prompt=dbpass",
-              _success("Generated 'wp-config.php' file."))
-    await _wp(ctx, site, f"core install --url=https://{site.domain} --title='{title}' "
-              f"--admin_user=forge --admin_email={email} --skip-email",
-              _success("WordPress installed successfully."), seconds=4)
+    await _wp(
+        ctx,
+        site,
+        f"core download --version={version} --locale=en_US",
+        f"Downloading WordPress {version} (en_US)...",
+        f"md5 hash verified: {checksum}",
+        _success("WordPress downloaded."),
+        seconds=6,
+    )
+    await _wp(
+        ctx,
+        site,
+        f"config create --dbname={site.db} --dbuser={site.db_user} "
+        "--dbhost=127.0.0.1 --prompt=dbpass",
+        _success("Generated 'wp-config.php' file."),
+    )
+    await _wp(
+        ctx,
+        site,
+        f"core install --url=https://{site.domain} --title='{title}' "
+        f"--admin_user=forge --admin_email={email} --skip-email",
+        _success("WordPress installed successfully."),
+        seconds=4,
+    )
     plugins = [str(p) for p in ctx.meta.get("plugins") or ["redis-cache"]]
     for slug in plugins:
         version = f"{ctx.rng.randint(1, 9)}.{ctx.rng.randint(0, 12)}.{ctx.rng.randint(0, 9)}"
-        await _wp(ctx, site, f"plugin install {slug} --activate",
-                  f"Installing {slug} ({version})",
-                  f"Downloading installation package from "
-                  f"https://downloads.wordpress.org/plugin/{slug}.{version}.zip...",
-                  "Unpacking the package...", "Installing the plugin...",
-                  "Plugin installed successfully.", f"Activating '{slug}'...",
-                  f"Plugin '{slug}' activated.", _success("Installed 1 of 1 plugins."),
-                  seconds=3)
+        await _wp(
+            ctx,
+            site,
+            f"plugin install {slug} --activate",
+            f"Installing {slug} ({version})",
+            f"Downloading installation package from "
+            f"https://downloads.wordpress.org/plugin/{slug}.{version}.zip...",
+            "Unpacking the package...",
+            "Installing the plugin...",
+            "Plugin installed successfully.",
+            f"Activating '{slug}'...",
+            f"Plugin '{slug}' activated.",
+            _success("Installed 1 of 1 plugins."),
+            seconds=3,
+        )
 
 
 async def _issue_ssl(ctx: JobContext) -> None:
@@ -570,19 +709,27 @@ async def _issue_ssl(ctx: JobContext) -> None:
     domains = [site.domain, f"www.{site.domain}"]
     await _forge(ctx, "POST", f"{path}/letsencrypt", {"domains": domains})
     cert_id = ctx.rng.randint(1_500_000, 1_999_999)
-    _block(ctx, [
-        f"Requesting a certificate for {domains[0]} and {domains[1]}",
-        "",
-        "Successfully received certificate.",
-        f"Certificate is saved at: /etc/nginx/ssl/{site.domain}/{cert_id}/server.crt",
-        f"Key is saved at:         /etc/nginx/ssl/{site.domain}/{cert_id}/server.key",
-    ])
+    _block(
+        ctx,
+        [
+            f"Requesting a certificate for {domains[0]} and {domains[1]}",
+            "",
+            "Successfully received certificate.",
+            f"Certificate is saved at: /etc/nginx/ssl/{site.domain}/{cert_id}/server.crt",
+            f"Key is saved at:         /etc/nginx/ssl/{site.domain}/{cert_id}/server.key",
+        ],
+    )
     await _forge_poll(ctx, f"{path}/{cert_id}", ("installing", "installed"), seconds=6)
     await _forge(ctx, "POST", f"{path}/{cert_id}/activate")
-    _block(ctx, ["$ sudo nginx -t",
-                 "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok",
-                 "nginx: configuration file /etc/nginx/nginx.conf test is successful",
-                 "$ sudo service nginx reload"])
+    _block(
+        ctx,
+        [
+            "$ sudo nginx -t",
+            "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok",
+            "nginx: configuration file /etc/nginx/nginx.conf test is successful",
+            "$ sudo service nginx reload",
+        ],
+    )
     await _health_check(ctx, site)
 
 
@@ -592,8 +739,10 @@ async def _issue_ssl(ctx: JobContext) -> None:
 async def _clone_create_target(ctx: JobContext) -> None:
     source = _source(ctx)
     target = _site(ctx)
-    ctx.line(f"Cloning {source.domain} (site {ctx.meta['source_site_id']}, {source.server}) "
-             f"→ {target.domain}")
+    ctx.line(
+        f"Cloning {source.domain} (site {ctx.meta['source_site_id']}, {source.server}) "
+        f"→ {target.domain}"
+    )
     await _forge_create_site(ctx, target, php=str(ctx.meta.get("php_version") or "php83"))
 
 
@@ -610,15 +759,26 @@ async def _clone_export(ctx: JobContext) -> None:
 async def _clone_copy_files(ctx: JobContext) -> None:
     source = _source(ctx)
     target = _site(ctx)
-    await _rsync(ctx, f"forge@{source.server}:{source.home}/", f"{target.home}/",
-                 total_bytes=source.file_bytes, files=source.files,
-                 seconds=ctx.rng.uniform(15, 38), excludes=("wp-config.php", ".env"),
-                 listed=ctx.rng.randint(60, 200))
+    await _rsync(
+        ctx,
+        f"forge@{source.server}:{source.home}/",
+        f"{target.home}/",
+        total_bytes=source.file_bytes,
+        files=source.files,
+        seconds=ctx.rng.uniform(15, 38),
+        excludes=("wp-config.php", ".env"),
+        listed=ctx.rng.randint(60, 200),
+    )
 
 
 async def _clone_import(ctx: JobContext) -> None:
-    await _mysql_import(ctx, _site(ctx), _clone_dump(ctx), seconds=ctx.rng.uniform(8, 25),
-                        size=_source(ctx).db_bytes)
+    await _mysql_import(
+        ctx,
+        _site(ctx),
+        _clone_dump(ctx),
+        seconds=ctx.rng.uniform(8, 25),
+        size=_source(ctx).db_bytes,
+    )
 
 
 async def _clone_configure(ctx: JobContext) -> None:
@@ -629,10 +789,14 @@ async def _clone_configure(ctx: JobContext) -> None:
 async def _clone_search_replace(ctx: JobContext) -> None:
     source = _source(ctx)
     target = _site(ctx)
-    await _search_replace(ctx, target, f"https://{source.domain}", f"https://{target.domain}",
-                          seconds=ctx.rng.uniform(4, 12))
-    await _search_replace(ctx, target, source.domain, target.domain,
-                          seconds=ctx.rng.uniform(3, 8))
+    await _search_replace(
+        ctx,
+        target,
+        f"https://{source.domain}",
+        f"https://{target.domain}",
+        seconds=ctx.rng.uniform(4, 12),
+    )
+    await _search_replace(ctx, target, source.domain, target.domain, seconds=ctx.rng.uniform(3, 8))
 
 
 async def _clone_finish(ctx: JobContext) -> None:
@@ -655,9 +819,15 @@ async def _staging_copy_files(ctx: JobContext) -> None:
     _, staging = _staging(ctx)
     site = _site(ctx)
     await _forge_create_site(ctx, staging, php=str(ctx.meta.get("php_version") or "php83"))
-    await _rsync(ctx, f"{site.home}/", f"{staging.home}/", total_bytes=site.file_bytes,
-                 files=site.files, seconds=ctx.rng.uniform(10, 30),
-                 excludes=("wp-config.php", "wp-content/cache"))
+    await _rsync(
+        ctx,
+        f"{site.home}/",
+        f"{staging.home}/",
+        total_bytes=site.file_bytes,
+        files=site.files,
+        seconds=ctx.rng.uniform(10, 30),
+        excludes=("wp-config.php", "wp-content/cache"),
+    )
 
 
 async def _staging_configure(ctx: JobContext) -> None:
@@ -665,9 +835,7 @@ async def _staging_configure(ctx: JobContext) -> None:
     await _configure_wp(ctx, staging, environment="staging")
 
 
-async def _copy_database(
-    ctx: JobContext, source: _Place, target: _Place, *, dump: str
-) -> None:
+async def _copy_database(ctx: JobContext, source: _Place, target: _Place, *, dump: str) -> None:
     """Dump ``source`` and load it into ``target`` (same server)."""
     await _mysqldump(ctx, source, dump, seconds=ctx.rng.uniform(5, 15))
     await _mysql_import(ctx, target, dump, seconds=ctx.rng.uniform(5, 15), size=source.db_bytes)
@@ -678,24 +846,38 @@ async def _staging_clone_database(ctx: JobContext) -> None:
     staging_id, staging = _staging(ctx)
     site = _site(ctx)
     await _copy_database(ctx, site, staging, dump=f"/tmp/{staging_id}.sql.gz")
-    await _search_replace(ctx, staging, site.domain, staging.domain,
-                          seconds=ctx.rng.uniform(3, 8))
+    await _search_replace(ctx, staging, site.domain, staging.domain, seconds=ctx.rng.uniform(3, 8))
 
 
 async def _apply_protections(ctx: JobContext, staging: _Place) -> None:
     """Keep a staging copy out of search engines and away from real customers."""
-    await _wp(ctx, staging, "option update blog_public 0",
-              _success("Updated 'blog_public' option."))
-    await _wp(ctx, staging, "plugin install disable-emails --activate",
-              "Installing Disable Emails (1.8.2)", "Plugin installed successfully.",
-              "Plugin 'disable-emails' activated.", _success("Installed 1 of 1 plugins."),
-              seconds=3)
-    await _wp(ctx, staging, "plugin deactivate woocommerce-payments wp-mail-smtp",
-              _warning("Plugin 'woocommerce-payments' isn't active."),
-              "Plugin 'wp-mail-smtp' deactivated.",
-              _success("Deactivated 1 of 2 plugins (1 skipped)."))
-    await _wp(ctx, staging, "cron event delete --all --due-now",
-              _success(f"Deleted a total of {ctx.rng.randint(3, 40)} cron events."))
+    await _wp(
+        ctx, staging, "option update blog_public 0", _success("Updated 'blog_public' option.")
+    )
+    await _wp(
+        ctx,
+        staging,
+        "plugin install disable-emails --activate",
+        "Installing Disable Emails (1.8.2)",
+        "Plugin installed successfully.",
+        "Plugin 'disable-emails' activated.",
+        _success("Installed 1 of 1 plugins."),
+        seconds=3,
+    )
+    await _wp(
+        ctx,
+        staging,
+        "plugin deactivate woocommerce-payments wp-mail-smtp",
+        _warning("Plugin 'woocommerce-payments' isn't active."),
+        "Plugin 'wp-mail-smtp' deactivated.",
+        _success("Deactivated 1 of 2 plugins (1 skipped)."),
+    )
+    await _wp(
+        ctx,
+        staging,
+        "cron event delete --all --due-now",
+        _success(f"Deleted a total of {ctx.rng.randint(3, 40)} cron events."),
+    )
 
 
 async def _staging_protect(ctx: JobContext) -> None:
@@ -707,17 +889,19 @@ async def _staging_basic_auth(ctx: JobContext) -> None:
     staging_id, staging = _staging(ctx)
     htpasswd = f"/etc/nginx/forge-conf/{staging.domain}/server/.htpasswd"
     await ctx.work(1.5)
-    _block(ctx, [
-        f"$ sudo htpasswd -bc {htpasswd} staging ********",
-        "Adding password for user staging",
-        "$ sudo nginx -t",
-        "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok",
-        "nginx: configuration file /etc/nginx/nginx.conf test is successful",
-        "$ sudo service nginx reload",
-    ])
+    _block(
+        ctx,
+        [
+            f"$ sudo htpasswd -bc {htpasswd} staging ********",
+            "Adding password for user staging",
+            "$ sudo nginx -t",
+            "nginx: the configuration file /etc/nginx/nginx.conf syntax is ok",
+            "nginx: configuration file /etc/nginx/nginx.conf test is successful",
+            "$ sudo service nginx reload",
+        ],
+    )
     await _health_check(ctx, staging, expect=401)
-    ctx.line(f"{BOLD}Staging {staging_id} ready:{RESET} https://{staging.domain} "
-             "(user: staging)")
+    ctx.line(f"{BOLD}Staging {staging_id} ready:{RESET} https://{staging.domain} (user: staging)")
 
 
 async def _push_backup(ctx: JobContext) -> None:
@@ -729,10 +913,17 @@ async def _push_backup(ctx: JobContext) -> None:
 async def _push_files(ctx: JobContext) -> None:
     _, staging = _staging(ctx)
     site = _site(ctx)
-    await _rsync(ctx, f"{staging.home}/", f"{site.home}/", total_bytes=site.file_bytes,
-                 files=site.files, seconds=ctx.rng.uniform(8, 30), delete=True,
-                 excludes=("wp-config.php", "wp-content/cache", ".user.ini"),
-                 listed=ctx.rng.randint(20, 120))
+    await _rsync(
+        ctx,
+        f"{staging.home}/",
+        f"{site.home}/",
+        total_bytes=site.file_bytes,
+        files=site.files,
+        seconds=ctx.rng.uniform(8, 30),
+        delete=True,
+        excludes=("wp-config.php", "wp-content/cache", ".user.ini"),
+        listed=ctx.rng.randint(20, 120),
+    )
 
 
 async def _push_database(ctx: JobContext) -> None:
@@ -744,10 +935,10 @@ async def _push_rewrite(ctx: JobContext) -> None:
     _, staging = _staging(ctx)
     site = _site(ctx)
     if ctx.meta.get("include_database"):
-        await _search_replace(ctx, site, staging.domain, site.domain,
-                              seconds=ctx.rng.uniform(3, 8))
-        await _wp(ctx, site, "option update blog_public 1",
-                  _success("Updated 'blog_public' option."))
+        await _search_replace(ctx, site, staging.domain, site.domain, seconds=ctx.rng.uniform(3, 8))
+        await _wp(
+            ctx, site, "option update blog_public 1", _success("Updated 'blog_public' option.")
+        )
     else:
         ctx.line("Database not pushed: URLs unchanged.")
     await _flush_caches(ctx, site)
@@ -758,13 +949,16 @@ async def _clean_up_temp(ctx: JobContext, pattern: str) -> None:
     suffixes = ctx.rng.sample((".sql.gz", ".tar.gz", ".manifest", ".log"), ctx.rng.randint(1, 4))
     await ctx.work(ctx.rng.uniform(2, 4))
     used = ctx.rng.randint(12, 60)
-    _block(ctx, [
-        f"$ find /tmp -maxdepth 1 -name '{pattern}*' -print -delete",
-        *(f"/tmp/{pattern}{suffix}" for suffix in suffixes),
-        f"Removed {len(suffixes)} temporary file(s)",
-        "$ df -h /tmp | tail -1",
-        f"/dev/vda1        78G   {used}G   {78 - used}G  {used * 100 // 78}% /",
-    ])
+    _block(
+        ctx,
+        [
+            f"$ find /tmp -maxdepth 1 -name '{pattern}*' -print -delete",
+            *(f"/tmp/{pattern}{suffix}" for suffix in suffixes),
+            f"Removed {len(suffixes)} temporary file(s)",
+            "$ df -h /tmp | tail -1",
+            f"/dev/vda1        78G   {used}G   {78 - used}G  {used * 100 // 78}% /",
+        ],
+    )
 
 
 async def _push_clean_up(ctx: JobContext) -> None:
@@ -782,10 +976,17 @@ async def _refresh_backup(ctx: JobContext) -> None:
 async def _refresh_files(ctx: JobContext) -> None:
     _, staging = _staging(ctx)
     site = _site(ctx)
-    await _rsync(ctx, f"{site.home}/", f"{staging.home}/", total_bytes=site.file_bytes,
-                 files=site.files, seconds=ctx.rng.uniform(8, 28), delete=True,
-                 excludes=("wp-config.php", "wp-content/cache"),
-                 listed=ctx.rng.randint(10, 80))
+    await _rsync(
+        ctx,
+        f"{site.home}/",
+        f"{staging.home}/",
+        total_bytes=site.file_bytes,
+        files=site.files,
+        seconds=ctx.rng.uniform(8, 28),
+        delete=True,
+        excludes=("wp-config.php", "wp-content/cache"),
+        listed=ctx.rng.randint(10, 80),
+    )
 
 
 async def _refresh_database(ctx: JobContext) -> None:
@@ -795,8 +996,9 @@ async def _refresh_database(ctx: JobContext) -> None:
 
 async def _refresh_rewrite(ctx: JobContext) -> None:
     _, staging = _staging(ctx)
-    await _search_replace(ctx, staging, _site(ctx).domain, staging.domain,
-                          seconds=ctx.rng.uniform(3, 8))
+    await _search_replace(
+        ctx, staging, _site(ctx).domain, staging.domain, seconds=ctx.rng.uniform(3, 8)
+    )
     await _apply_protections(ctx, staging)
 
 
@@ -827,19 +1029,34 @@ async def _backup_export(ctx: JobContext) -> None:
 
 async def _backup_archive(ctx: JobContext) -> None:
     site = _site(ctx)
-    await _tar(ctx, site, f"/tmp/{_backup_id(ctx)}.tar.gz", size=site.file_bytes,
-               seconds=ctx.rng.uniform(10, 35))
+    await _tar(
+        ctx,
+        site,
+        f"/tmp/{_backup_id(ctx)}.tar.gz",
+        size=site.file_bytes,
+        seconds=ctx.rng.uniform(10, 35),
+    )
 
 
 async def _backup_upload(ctx: JobContext) -> None:
     site = _site(ctx)
     backup_id = _backup_id(ctx)
     key = _backup_key(site, backup_id)
-    await _s3_copy(ctx, f"/tmp/{backup_id}.sql.gz", f"{key}/database.sql.gz",
-                   size=site.dump_bytes, seconds=ctx.rng.uniform(3, 10))
+    await _s3_copy(
+        ctx,
+        f"/tmp/{backup_id}.sql.gz",
+        f"{key}/database.sql.gz",
+        size=site.dump_bytes,
+        seconds=ctx.rng.uniform(3, 10),
+    )
     if _scope(ctx) == "full":
-        await _s3_copy(ctx, f"/tmp/{backup_id}.tar.gz", f"{key}/files.tar.gz",
-                       size=site.archive_bytes, seconds=ctx.rng.uniform(8, 30))
+        await _s3_copy(
+            ctx,
+            f"/tmp/{backup_id}.tar.gz",
+            f"{key}/files.tar.gz",
+            size=site.archive_bytes,
+            seconds=ctx.rng.uniform(8, 30),
+        )
     await ctx.work(1)
     # stamped from the deployment's own creation time: output never reads a wall clock
     when = (ctx.deployment.created_at + timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S")
@@ -854,20 +1071,25 @@ async def _backup_verify(ctx: JobContext) -> None:
     backup_id = _backup_id(ctx)
     digest = "".join(ctx.rng.choice("0123456789abcdef") for _ in range(64))
     await ctx.work(ctx.rng.uniform(2, 5))
-    _block(ctx, [
-        f"$ aws s3api head-object --bucket deploytop-backups "
-        f"--key {site.domain}/{backup_id}/database.sql.gz --query ContentLength",
-        str(site.dump_bytes),
-        f"$ sha256sum /tmp/{backup_id}.sql.gz",
-        f"{digest}  /tmp/{backup_id}.sql.gz",
-    ])
+    _block(
+        ctx,
+        [
+            f"$ aws s3api head-object --bucket deploytop-backups "
+            f"--key {site.domain}/{backup_id}/database.sql.gz --query ContentLength",
+            str(site.dump_bytes),
+            f"$ sha256sum /tmp/{backup_id}.sql.gz",
+            f"{digest}  /tmp/{backup_id}.sql.gz",
+        ],
+    )
     expired = [_short_id(ctx.rng, "bkp") for _ in range(ctx.rng.randint(0, 3))]
     for old in expired:
         await ctx.work(0.5)
         ctx.line(f"delete: {_backup_key(site, old)}/database.sql.gz")
     ctx.line(f"$ rm -f /tmp/{backup_id}.*")
-    ctx.line(f"{GREEN}✔{RESET} backup {backup_id} recorded; {len(expired)} expired backup(s) "
-             "pruned (retention 30 days)")
+    ctx.line(
+        f"{GREEN}✔{RESET} backup {backup_id} recorded; {len(expired)} expired backup(s) "
+        "pruned (retention 30 days)"
+    )
 
 
 def _restore_backup_id(ctx: JobContext) -> str:
@@ -884,8 +1106,13 @@ async def _restore_database(ctx: JobContext) -> None:
     site = _site(ctx)
     backup_id = _restore_backup_id(ctx)
     dump = f"/tmp/restore-{backup_id}.sql.gz"
-    await _s3_copy(ctx, f"{_backup_key(site, backup_id)}/database.sql.gz", dump,
-                   size=site.dump_bytes, seconds=ctx.rng.uniform(3, 8))
+    await _s3_copy(
+        ctx,
+        f"{_backup_key(site, backup_id)}/database.sql.gz",
+        dump,
+        size=site.dump_bytes,
+        seconds=ctx.rng.uniform(3, 8),
+    )
     await _mysql_import(ctx, site, dump, seconds=ctx.rng.uniform(6, 25))
 
 
@@ -893,8 +1120,13 @@ async def _restore_download_files(ctx: JobContext) -> None:
     site = _site(ctx)
     backup_id = _restore_backup_id(ctx)
     archive = f"/tmp/restore-{backup_id}.tar.gz"
-    await _s3_copy(ctx, f"{_backup_key(site, backup_id)}/files.tar.gz", archive,
-                   size=site.archive_bytes, seconds=ctx.rng.uniform(8, 30))
+    await _s3_copy(
+        ctx,
+        f"{_backup_key(site, backup_id)}/files.tar.gz",
+        archive,
+        size=site.archive_bytes,
+        seconds=ctx.rng.uniform(8, 30),
+    )
     await _verify_checksum(ctx, archive)
 
 
@@ -917,9 +1149,16 @@ async def _extract_and_apply(ctx: JobContext, site: _Place, archives: Sequence[s
             await _pv(ctx, site.archive_bytes, ctx.rng.uniform(4, 12))
         else:
             await _pv(ctx, int(site.archive_bytes * ctx.rng.uniform(0.01, 0.08)), 2)
-    await _rsync(ctx, f"{scratch}/", f"{site.home}/", total_bytes=site.file_bytes,
-                 files=site.files, seconds=ctx.rng.uniform(6, 18), delete=True,
-                 excludes=("wp-config.php",))
+    await _rsync(
+        ctx,
+        f"{scratch}/",
+        f"{site.home}/",
+        total_bytes=site.file_bytes,
+        files=site.files,
+        seconds=ctx.rng.uniform(6, 18),
+        delete=True,
+        excludes=("wp-config.php",),
+    )
     ctx.line(f"$ rm -rf {scratch}")
 
 
@@ -950,19 +1189,36 @@ async def _create_snapshot(ctx: JobContext) -> None:
     action = ctx.rng.randint(2_000_000_000, 2_100_000_000)
     ctx.line(f"Snapshot {snapshot_id} of server {site.server} (droplet {droplet})")
     await ctx.work(2)
-    _block(ctx, [f"POST {DO_API}/droplets/{droplet}/actions → 201",
-                 "  " + json.dumps({"type": "snapshot", "name": label})])
+    _block(
+        ctx,
+        [
+            f"POST {DO_API}/droplets/{droplet}/actions → 201",
+            "  " + json.dumps({"type": "snapshot", "name": label}),
+        ],
+    )
     polls = ctx.rng.randint(4, 8)
     for _ in range(polls):
         await ctx.work(ctx.rng.uniform(4, 7))
         ctx.line(f"GET {DO_API}/actions/{action} → 200 (status: in-progress)")
     await ctx.work(4)
     image = ctx.rng.randint(150_000_000, 190_000_000)
-    _block(ctx, [f"GET {DO_API}/actions/{action} → 200 (status: completed)",
-                 f"GET {DO_API}/snapshots/{image} → 200",
-                 "  " + json.dumps({"id": image, "name": label, "regions": ["fra1"],
-                                    "size_gigabytes": round(ctx.rng.uniform(8, 60), 2)}),
-                 f"{GREEN}✔{RESET} snapshot {snapshot_id} saved as image {image}"])
+    _block(
+        ctx,
+        [
+            f"GET {DO_API}/actions/{action} → 200 (status: completed)",
+            f"GET {DO_API}/snapshots/{image} → 200",
+            "  "
+            + json.dumps(
+                {
+                    "id": image,
+                    "name": label,
+                    "regions": ["fra1"],
+                    "size_gigabytes": round(ctx.rng.uniform(8, 60), 2),
+                }
+            ),
+            f"{GREEN}✔{RESET} snapshot {snapshot_id} saved as image {image}",
+        ],
+    )
 
 
 async def _restore_snapshot(ctx: JobContext) -> None:
@@ -973,8 +1229,13 @@ async def _restore_snapshot(ctx: JobContext) -> None:
     action = ctx.rng.randint(2_000_000_000, 2_100_000_000)
     ctx.line(f"Restoring snapshot {snapshot_id} (image {image}) onto {site.server}")
     await ctx.work(2)
-    _block(ctx, [f"POST {DO_API}/droplets/{droplet}/actions → 201",
-                 "  " + json.dumps({"type": "restore", "image": image})])
+    _block(
+        ctx,
+        [
+            f"POST {DO_API}/droplets/{droplet}/actions → 201",
+            "  " + json.dumps({"type": "restore", "image": image}),
+        ],
+    )
     for status in ["in-progress"] * ctx.rng.randint(3, 6) + ["completed"]:
         await ctx.work(ctx.rng.uniform(4, 7))
         ctx.line(f"GET {DO_API}/actions/{action} → 200 (status: {status})")
@@ -1014,24 +1275,35 @@ async def _capsule_manifest(ctx: JobContext) -> None:
     manifest = f"/tmp/{capsule_id}.manifest"
     ctx.line(f"$ find {site.home} -type f -printf '%P\\t%s\\t%T@\\n' | sort > {manifest}")
     await ctx.work(ctx.rng.uniform(3, 10))
-    _block(ctx, [f"Scanned {site.files:,} files ({_size(site.file_bytes)})",
-                 f"$ du -sh {site.home}/wp-content/* {site.home}/wp-admin {site.home}/wp-includes"])
+    _block(
+        ctx,
+        [
+            f"Scanned {site.files:,} files ({_size(site.file_bytes)})",
+            f"$ du -sh {site.home}/wp-content/* {site.home}/wp-admin {site.home}/wp-includes",
+        ],
+    )
     share = {"uploads": 0.78, "plugins": 0.14, "themes": 0.03, "languages": 0.01}
     sizes = [f"{_size(site.file_bytes * f)}\t{site.home}/wp-content/{d}" for d, f in share.items()]
-    sizes += [f"{_size(52 * MIB)}\t{site.home}/wp-admin",
-              f"{_size(58 * MIB)}\t{site.home}/wp-includes"]
+    sizes += [
+        f"{_size(52 * MIB)}\t{site.home}/wp-admin",
+        f"{_size(58 * MIB)}\t{site.home}/wp-includes",
+    ]
     _block(ctx, sizes)
     if mode == "incremental":
         base = str(ctx.require("base_capsule_id"))
         base_manifest = f"/tmp/{base}.manifest"
-        await _s3_copy(ctx, f"{_capsule_key(site, base)}/manifest.tsv", base_manifest,
-                       size=site.files * 90, seconds=ctx.rng.uniform(1, 3))
+        await _s3_copy(
+            ctx,
+            f"{_capsule_key(site, base)}/manifest.tsv",
+            base_manifest,
+            size=site.files * 90,
+            seconds=ctx.rng.uniform(1, 3),
+        )
         changed = _wp_paths(ctx.rng, ctx.rng.randint(5, 120))
         ctx.line(f"$ comm -13 {base_manifest} {manifest} | cut -f1 > {manifest}.changed")
         await ctx.work(1)
         _block(ctx, changed)
-        ctx.line(f"{len(changed)} file(s) changed since {base}, "
-                 f"{ctx.rng.randint(0, 6)} deleted")
+        ctx.line(f"{len(changed)} file(s) changed since {base}, {ctx.rng.randint(0, 6)} deleted")
 
 
 async def _capsule_archive(ctx: JobContext) -> None:
@@ -1043,25 +1315,47 @@ async def _capsule_archive(ctx: JobContext) -> None:
         await _tar(ctx, site, archive, size=size, seconds=ctx.rng.uniform(10, 35))
     else:
         size = int(site.file_bytes * ctx.rng.uniform(0.01, 0.08))
-        await _tar(ctx, site, archive, size=size, seconds=ctx.rng.uniform(2, 8),
-                   files_from=f"/tmp/{capsule_id}.manifest.changed")
+        await _tar(
+            ctx,
+            site,
+            archive,
+            size=size,
+            seconds=ctx.rng.uniform(2, 8),
+            files_from=f"/tmp/{capsule_id}.manifest.changed",
+        )
     packed = size * 85 // 100
-    await _s3_copy(ctx, archive, f"{_capsule_key(site, capsule_id)}/files.tar.gz", size=packed,
-                   seconds=max(2.0, packed / (40 * MIB)))
+    await _s3_copy(
+        ctx,
+        archive,
+        f"{_capsule_key(site, capsule_id)}/files.tar.gz",
+        size=packed,
+        seconds=max(2.0, packed / (40 * MIB)),
+    )
 
 
 async def _capsule_finalize(ctx: JobContext) -> None:
     capsule_id, mode = _capsule(ctx)
     site = _site(ctx)
     key = _capsule_key(site, capsule_id)
-    await _s3_copy(ctx, f"/tmp/{capsule_id}.sql.gz", f"{key}/database.sql.gz",
-                   size=site.dump_bytes, seconds=ctx.rng.uniform(3, 8))
-    await _s3_copy(ctx, f"/tmp/{capsule_id}.manifest", f"{key}/manifest.tsv",
-                   size=site.files * 90, seconds=1.5)
+    await _s3_copy(
+        ctx,
+        f"/tmp/{capsule_id}.sql.gz",
+        f"{key}/database.sql.gz",
+        size=site.dump_bytes,
+        seconds=ctx.rng.uniform(3, 8),
+    )
+    await _s3_copy(
+        ctx, f"/tmp/{capsule_id}.manifest", f"{key}/manifest.tsv", size=site.files * 90, seconds=1.5
+    )
     parent = str(ctx.meta.get("base_capsule_id")) if mode == "incremental" else None
     record = {"id": capsule_id, "mode": mode, "parent": parent, "site": site.domain}
-    _block(ctx, [f"$ echo '{json.dumps(record)}' | aws s3 cp - {key}/capsule.json",
-                 f"$ rm -f /tmp/{capsule_id}.*"])
+    _block(
+        ctx,
+        [
+            f"$ echo '{json.dumps(record)}' | aws s3 cp - {key}/capsule.json",
+            f"$ rm -f /tmp/{capsule_id}.*",
+        ],
+    )
     await ctx.work(1)
     chain = f"{parent} ← {capsule_id}" if parent else f"{capsule_id} (full)"
     ctx.line(f"{GREEN}✔{RESET} time capsule sealed: {chain}")
@@ -1098,18 +1392,31 @@ async def _tc_download(ctx: JobContext) -> None:
     for n, capsule_id in enumerate(chain):
         full = origin.archive_bytes
         size = full if n == 0 else int(full * ctx.rng.uniform(0.01, 0.08))
-        await _s3_copy(ctx, f"{_capsule_key(origin, capsule_id)}/files.tar.gz",
-                       f"/tmp/{capsule_id}.tar.gz", size=size,
-                       seconds=max(1.5, size / (60 * MIB)))
-    await _s3_copy(ctx, f"{_capsule_key(origin, chain[-1])}/database.sql.gz",
-                   f"/tmp/{chain[-1]}.sql.gz", size=origin.dump_bytes,
-                   seconds=ctx.rng.uniform(2, 6))
+        await _s3_copy(
+            ctx,
+            f"{_capsule_key(origin, capsule_id)}/files.tar.gz",
+            f"/tmp/{capsule_id}.tar.gz",
+            size=size,
+            seconds=max(1.5, size / (60 * MIB)),
+        )
+    await _s3_copy(
+        ctx,
+        f"{_capsule_key(origin, chain[-1])}/database.sql.gz",
+        f"/tmp/{chain[-1]}.sql.gz",
+        size=origin.dump_bytes,
+        seconds=ctx.rng.uniform(2, 6),
+    )
 
 
 async def _tc_database(ctx: JobContext) -> None:
     chain = _capsule_chain(ctx)
-    await _mysql_import(ctx, _site(ctx), f"/tmp/{chain[-1]}.sql.gz",
-                        seconds=ctx.rng.uniform(6, 25), size=_capsule_origin(ctx).db_bytes)
+    await _mysql_import(
+        ctx,
+        _site(ctx),
+        f"/tmp/{chain[-1]}.sql.gz",
+        seconds=ctx.rng.uniform(6, 25),
+        size=_capsule_origin(ctx).db_bytes,
+    )
 
 
 async def _tc_files(ctx: JobContext) -> None:
@@ -1123,8 +1430,9 @@ async def _tc_rewrite(ctx: JobContext) -> None:
         ctx.skip("Restoring onto the site the capsule was taken from: URLs are unchanged.")
     origin = str(ctx.require("source_domain"))
     site = _site(ctx)
-    await _search_replace(ctx, site, f"https://{origin}", f"https://{site.domain}",
-                          seconds=ctx.rng.uniform(4, 12))
+    await _search_replace(
+        ctx, site, f"https://{origin}", f"https://{site.domain}", seconds=ctx.rng.uniform(4, 12)
+    )
 
 
 def _other_site_capsule(meta: Mapping[str, Any]) -> bool:
@@ -1147,11 +1455,20 @@ async def _delete_backup(ctx: JobContext) -> None:
     site = _site(ctx)
     ctx.line(f"{BOLD}Deleting {site.domain}{RESET}: taking a final backup first")
     await _safety_backup(ctx, site, "final safety backup (kept 30 days)")
-    await _tar(ctx, site, f"/tmp/final-{site.db}.tar.gz", size=site.file_bytes,
-               seconds=ctx.rng.uniform(8, 25))
-    await _s3_copy(ctx, f"/tmp/final-{site.db}.tar.gz",
-                   f"{BUCKET}/{site.domain}/final/files.tar.gz", size=site.archive_bytes,
-                   seconds=ctx.rng.uniform(6, 20))
+    await _tar(
+        ctx,
+        site,
+        f"/tmp/final-{site.db}.tar.gz",
+        size=site.file_bytes,
+        seconds=ctx.rng.uniform(8, 25),
+    )
+    await _s3_copy(
+        ctx,
+        f"/tmp/final-{site.db}.tar.gz",
+        f"{BUCKET}/{site.domain}/final/files.tar.gz",
+        size=site.archive_bytes,
+        seconds=ctx.rng.uniform(6, 20),
+    )
 
 
 async def _delete_stagings(ctx: JobContext) -> None:
@@ -1167,16 +1484,26 @@ async def _delete_stagings(ctx: JobContext) -> None:
         staging = _Place(f"staging{'' if n == 1 else n}.{site.domain}", site.server)
         ctx.line(f"Removing staging {staging_id} ({staging.domain})")
         await _forge(ctx, "DELETE", f"/servers/{site.server_id}/sites/{staging.forge_site_id}")
-        await _forge(ctx, "DELETE", f"/servers/{site.server_id}/databases/"
-                     f"{900_000 + _stable(staging.db) % 90_000}")
+        await _forge(
+            ctx,
+            "DELETE",
+            f"/servers/{site.server_id}/databases/{900_000 + _stable(staging.db) % 90_000}",
+        )
     ctx.line(f"{GREEN}✔{RESET} {len(staging_ids)} staging environment(s) removed")
 
 
 async def _delete_database(ctx: JobContext) -> None:
     site = _site(ctx)
     database_id = 900_000 + _stable(site.db) % 90_000
-    _block(ctx, [f"$ mysql -e \"SELECT COUNT(*) FROM information_schema.processlist "
-                 f"WHERE db='{site.db}'\"", "0", f"Dropping {site.db} and {site.db_user}"])
+    _block(
+        ctx,
+        [
+            f'$ mysql -e "SELECT COUNT(*) FROM information_schema.processlist '
+            f"WHERE db='{site.db}'\"",
+            "0",
+            f"Dropping {site.db} and {site.db_user}",
+        ],
+    )
     await _forge(ctx, "DELETE", f"/servers/{site.server_id}/databases/{database_id}")
     await _forge(ctx, "DELETE", f"/servers/{site.server_id}/database-users/{database_id + 7}")
     await ctx.work(1)
@@ -1189,8 +1516,13 @@ async def _delete_forge_site(ctx: JobContext) -> None:
     await _forge(ctx, "DELETE", path)
     await _forge_poll(ctx, path, ("removing", "removing"), seconds=6)
     await ctx.work(2)
-    _block(ctx, [f"GET {FORGE_API}{path} → 404", f"{GREEN}✔{RESET} site #{site.forge_site_id} "
-                 f"removed from {site.server}"])
+    _block(
+        ctx,
+        [
+            f"GET {FORGE_API}{path} → 404",
+            f"{GREEN}✔{RESET} site #{site.forge_site_id} removed from {site.server}",
+        ],
+    )
 
 
 async def _delete_records(ctx: JobContext) -> None:
@@ -1198,14 +1530,19 @@ async def _delete_records(ctx: JobContext) -> None:
     zone = "".join(ctx.rng.choice("0123456789abcdef") for _ in range(32))
     record = "".join(ctx.rng.choice("0123456789abcdef") for _ in range(32))
     await ctx.work(1.5)
-    _block(ctx, [
-        f"DELETE https://api.cloudflare.com/client/v4/zones/{zone}/dns_records/{record} → 200",
-        f"Removed DNS record {site.domain} A",
-        f"Removed {ctx.rng.randint(1, 4)} scheduled backup(s) and 1 uptime monitor",
-    ])
+    _block(
+        ctx,
+        [
+            f"DELETE https://api.cloudflare.com/client/v4/zones/{zone}/dns_records/{record} → 200",
+            f"Removed DNS record {site.domain} A",
+            f"Removed {ctx.rng.randint(1, 4)} scheduled backup(s) and 1 uptime monitor",
+        ],
+    )
     await ctx.work(1)
-    ctx.line(f"{GREEN}✔{RESET} {site.domain} deleted (final backup kept in "
-             f"{BUCKET}/{site.domain}/final/)")
+    ctx.line(
+        f"{GREEN}✔{RESET} {site.domain} deleted (final backup kept in "
+        f"{BUCKET}/{site.domain}/final/)"
+    )
 
 
 # --------------------------------------------------------------------------- failures
@@ -1300,7 +1637,10 @@ Error: could not remove temporary files (run as forge?)."""
 
 
 def _step(
-    name: str, job: Job, failure: str, applies: Callable[[Mapping[str, Any]], bool] | None = None,
+    name: str,
+    job: Job,
+    failure: str,
+    applies: Callable[[Mapping[str, Any]], bool] | None = None,
     skip_reason: str = "Not selected for this deployment.",
 ) -> StepSpec:
     return StepSpec(name, job, failure, applies, skip_reason)
@@ -1392,8 +1732,9 @@ def _backup_name(meta: Mapping[str, Any], site: Site) -> str:
 
 
 def _push_name(meta: Mapping[str, Any], site: Site) -> str:
-    parts = [p for p, k in (("files", "include_files"), ("database", "include_database"))
-             if meta.get(k)]
+    parts = [
+        p for p, k in (("files", "include_files"), ("database", "include_database")) if meta.get(k)
+    ]
     what = " + ".join(parts) or "nothing selected"
     return f"Push staging {_name(meta, 'staging_id')} to {site.domain} ({what})"
 
@@ -1409,7 +1750,8 @@ def _pipelines() -> list[PipelineSpec]:
     database_only = "Database-only backup: files are left as they are."
     return [
         PipelineSpec(
-            "create_site", "Create site",
+            "create_site",
+            "Create site",
             (
                 _step("Create site on Forge", _create_site_on_forge, _F_FORGE_NAME),
                 _step("Create database & user", _create_site_database, _F_FORGE_DB),
@@ -1426,7 +1768,8 @@ def _pipelines() -> list[PipelineSpec]:
             weight=2,
         ),
         PipelineSpec(
-            "clone_site", "Clone site",
+            "clone_site",
+            "Clone site",
             (
                 _step("Create target site", _clone_create_target, _F_FORGE_NAME),
                 _step("Create database & user", _create_site_database, _F_FORGE_DB),
@@ -1445,7 +1788,8 @@ def _pipelines() -> list[PipelineSpec]:
             weight=3,
         ),
         PipelineSpec(
-            "create_staging", "Create staging",
+            "create_staging",
+            "Create staging",
             (
                 _step("Create staging database & user", _staging_database, _F_FORGE_DB),
                 _step("Copy site files", _staging_copy_files, _F_RSYNC),
@@ -1459,13 +1803,24 @@ def _pipelines() -> list[PipelineSpec]:
             weight=5,
         ),
         PipelineSpec(
-            "push_staging", "Push staging to production",
+            "push_staging",
+            "Push staging to production",
             (
                 _step("Backup production", _push_backup, _F_S3_PUT),
-                _step("Sync files", _push_files, _F_RSYNC, _meta_flag("include_files"),
-                      "Files not selected for this push."),
-                _step("Sync database", _push_database, _F_MYSQL_GONE,
-                      _meta_flag("include_database"), "Database not selected for this push."),
+                _step(
+                    "Sync files",
+                    _push_files,
+                    _F_RSYNC,
+                    _meta_flag("include_files"),
+                    "Files not selected for this push.",
+                ),
+                _step(
+                    "Sync database",
+                    _push_database,
+                    _F_MYSQL_GONE,
+                    _meta_flag("include_database"),
+                    "Database not selected for this push.",
+                ),
                 _step("Rewrite URLs & flush caches", _push_rewrite, _F_SEARCH_REPLACE),
                 _step("Clean up", _push_clean_up, _F_CLEAN_UP),
             ),
@@ -1474,7 +1829,8 @@ def _pipelines() -> list[PipelineSpec]:
             weight=20,
         ),
         PipelineSpec(
-            "refresh_staging", "Refresh staging from production",
+            "refresh_staging",
+            "Refresh staging from production",
             (
                 _step("Back up staging", _refresh_backup, _F_S3_PUT),
                 _step("Sync files from production", _refresh_files, _F_RSYNC),
@@ -1489,11 +1845,11 @@ def _pipelines() -> list[PipelineSpec]:
             weight=8,
         ),
         PipelineSpec(
-            "backup_site", "Back up site",
+            "backup_site",
+            "Back up site",
             (
                 _step("Export database", _backup_export, _F_MYSQLDUMP),
-                _step("Archive files", _backup_archive, _F_TAR, _includes_files,
-                      database_only),
+                _step("Archive files", _backup_archive, _F_TAR, _includes_files, database_only),
                 _step("Upload to S3", _backup_upload, _F_S3_PUT),
                 _step("Verify & record backup", _backup_verify, _F_S3_GET),
             ),
@@ -1505,14 +1861,21 @@ def _pipelines() -> list[PipelineSpec]:
             weight=30,
         ),
         PipelineSpec(
-            "restore_backup", "Restore backup",
+            "restore_backup",
+            "Restore backup",
             (
                 _step("Pre-restore backup", _restore_pre_backup, _F_S3_PUT),
                 _step("Restore database", _restore_database, _F_MYSQL_GONE),
-                _step("Download file backup", _restore_download_files, _F_S3_GET,
-                      _includes_files, database_only),
-                _step("Apply files", _restore_apply_files, _F_RSYNC, _includes_files,
-                      database_only),
+                _step(
+                    "Download file backup",
+                    _restore_download_files,
+                    _F_S3_GET,
+                    _includes_files,
+                    database_only,
+                ),
+                _step(
+                    "Apply files", _restore_apply_files, _F_RSYNC, _includes_files, database_only
+                ),
                 _step("Clean up", _restore_clean_up, _F_CLEAN_UP),
             ),
             _backup_name,
@@ -1520,21 +1883,24 @@ def _pipelines() -> list[PipelineSpec]:
             weight=3,
         ),
         PipelineSpec(
-            "create_snapshot", "Create server snapshot",
+            "create_snapshot",
+            "Create server snapshot",
             (_step("Create snapshot", _create_snapshot, _F_DO),),
             lambda meta, site: f"Snapshot {site.server or 'server'} ({site.domain})",
             lambda rng, site, sites: {**_server_meta(site), "snapshot_id": _short_id(rng, "snap")},
             weight=6,
         ),
         PipelineSpec(
-            "restore_snapshot", "Restore server snapshot",
+            "restore_snapshot",
+            "Restore server snapshot",
             (_step("Restore snapshot", _restore_snapshot, _F_DO_RESTORE),),
             lambda meta, site: f"Restore snapshot {_name(meta, 'snapshot_id')} to {site.domain}",
             lambda rng, site, sites: {**_server_meta(site), "snapshot_id": _short_id(rng, "snap")},
             weight=1,
         ),
         PipelineSpec(
-            "create_time_capsule", "Create time capsule",
+            "create_time_capsule",
+            "Create time capsule",
             (
                 _step("Database export", _capsule_database, _F_MYSQLDUMP),
                 _step("Manifest collection", _capsule_manifest, _F_S3_GET),
@@ -1549,14 +1915,20 @@ def _pipelines() -> list[PipelineSpec]:
             weight=10,
         ),
         PipelineSpec(
-            "restore_time_capsule", "Restore time capsule",
+            "restore_time_capsule",
+            "Restore time capsule",
             (
                 _step("Pre-restore backup", _tc_pre_backup, _F_S3_PUT),
                 _step("Download capsule chain", _tc_download, _F_S3_GET),
                 _step("Restore database", _tc_database, _F_MYSQL_GONE),
                 _step("Restore files", _tc_files, _F_RSYNC),
-                _step("Rewrite URLs", _tc_rewrite, _F_SEARCH_REPLACE, _other_site_capsule,
-                      "Same site as the capsule's: URLs are unchanged."),
+                _step(
+                    "Rewrite URLs",
+                    _tc_rewrite,
+                    _F_SEARCH_REPLACE,
+                    _other_site_capsule,
+                    "Same site as the capsule's: URLs are unchanged.",
+                ),
                 _step("Clean up", _tc_clean_up, _F_CLEAN_UP),
             ),
             _restore_capsule_name,
@@ -1564,7 +1936,8 @@ def _pipelines() -> list[PipelineSpec]:
             weight=2,
         ),
         PipelineSpec(
-            "delete_site", "Delete site",
+            "delete_site",
+            "Delete site",
             (
                 _step("Final safety backup", _delete_backup, _F_S3_PUT),
                 _step("Remove staging environments", _delete_stagings, _F_FORGE_DELETE),
