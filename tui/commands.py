@@ -19,6 +19,8 @@ _COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Clear filters", "clear_filters", "Show every deployment"),
     ("Switch team…", "pick_team", "Show another team's deployments"),
     ("Cancel selected deployment", "cancel", "Asks first; says what will stop"),
+    ("Watch selected deployment", "watch", "Be told (and the bell) when it finishes"),
+    ("Copy id", "copy_id", "The selected deployment's (or step's) id, to the clipboard"),
     ("Open output", "output", "Pager for the selected step or deployment"),
     ("Open failed output", "failed_output", "Pager with only the failed step"),
     ("Refresh", "refresh", "Re-list from the backend"),

@@ -58,6 +58,8 @@ class Changes:
     """Deployments whose rows must be repainted."""
     failed: list[Deployment] = field(default_factory=list)
     """Deployments of the current team that failed while we watched (live events only)."""
+    finished_watched: list[Deployment] = field(default_factory=list)
+    """Deployments the operator watches (``w``) that finished, whatever the outcome."""
     connection: bool = False
     """The connection badge changed."""
     header: bool = False
@@ -72,6 +74,7 @@ class Changes:
             or self.new_view
             or self.dirty
             or self.failed
+            or self.finished_watched
             or self.connection
             or self.header
         )
@@ -110,6 +113,8 @@ class DashboardState:
         self.deployments: dict[str, Deployment] = {}
         self.rows: list[Row] = []
         self.expanded: set[str] = set()
+        self.watched: set[str] = set()
+        """Deployments the operator asked to be told about when they finish (``w``)."""
         self.next_before: str | None = None
         self.exhausted = False
         self.loaded = False
@@ -167,6 +172,7 @@ class DashboardState:
         self._clear()
         self.active.clear()
         self.expanded.clear()
+        self.watched.clear()  # another team's events never arrive here
         self.filter_label_extra.pop("site", None)
         if self.filter.site_id is not None:
             self.filter = self.filter.model_copy(update={"site_id": None})
@@ -207,6 +213,10 @@ class DashboardState:
         for dep in page.data:
             self._insert(dep, expand=dep.id in keep_expanded)
             self._track_active(dep)
+            if dep.id in self.watched and dep.status.is_finished:
+                # It finished while we were away (a re-list after a drop): still news.
+                self.watched.discard(dep.id)
+                self._changes.finished_watched.append(dep)
         self._changes.structural = True
         self._changes.header = True
 
@@ -326,6 +336,9 @@ class DashboardState:
             and dep.team_id == self.team.id
         ):
             self._changes.failed.append(dep)
+        if dep.id in self.watched and dep.status.is_finished:
+            self.watched.discard(dep.id)
+            self._changes.finished_watched.append(dep)
         self._track_active(dep)
         self._changes.latest[dep.id] = dep
         matches = self.filter.matches(dep)

@@ -713,3 +713,53 @@ async def test_a_team_the_backend_lost_is_chosen_again_and_stays_in_the_header()
         await wait_for(pilot, lambda: backend.list_calls > calls and "● live" in header_text(app))
         assert screen.state.team is not None and screen.state.team.id == team.id
         assert f"│ {team.name} │" in header_text(app)
+
+
+async def test_watch_tells_when_the_deployment_finishes_and_marks_its_row() -> None:
+    w = World()
+    app = make_app(w, bell=True)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        dep = await trigger(w, "create_snapshot", hold=True)
+        await wait_for(pilot, lambda: dep.id in state.deployments)
+        lst = screen.query_one(DeploymentList)
+        lst.select((dep.id, -1))
+        await pilot.press("w")
+        assert dep.id in state.watched
+        index = state.row_index(dep.id, -1)
+        assert index is not None
+        await pilot.pause()
+        assert lst._row_strip((dep.id, -1), 120, False).text.startswith("▸◎")
+        w.store.release(dep.id)
+        for _ in range(300):
+            if state.deployments[dep.id].status.is_finished:
+                break
+            await w.clock.advance(1.0)
+            await pilot.pause()
+        await wait_for(
+            pilot, lambda: any(n.title == "Watched deployment finished" for n in app._notifications)
+        )
+        note = next(n for n in app._notifications if n.title == "Watched deployment finished")
+        assert note.message.startswith(f"{dep.operation_name}: completed in ")
+        assert bells and dep.id not in state.watched
+        assert lst._row_strip((dep.id, -1), 120, False).text.startswith("▸ ")
+
+
+async def test_watch_refuses_a_finished_deployment_and_y_copies_the_id() -> None:
+    w = World()
+    app = make_app(w)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        finished = next(d for d in state.deployments.values() if d.status.is_finished)
+        screen.query_one(DeploymentList).select((finished.id, -1))
+        await pilot.press("w")
+        assert finished.id not in state.watched
+        assert any(n.title == "Not watched" for n in app._notifications)
+        await pilot.press("y")
+        assert copied == [finished.id]

@@ -41,6 +41,7 @@ from backend_client.models import (
     Role,
 )
 from backend_client.sanitize import sanitize_line
+from tui.format import duration_text
 from tui.screens.cancel import CancelRequest, CancelScreen
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.pickers import Choice, PickerScreen, TextPromptScreen
@@ -96,6 +97,8 @@ class DashboardScreen(Screen[None]):
         Binding("O", "failed_output", "Failed output", show=False, id="output.failed"),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
         Binding("d", "toggle_detail", "Details", show=False, id="detail.toggle"),
+        Binding("w", "watch", "Watch", show=False, id="watch"),
+        Binding("y", "copy_id", "Copy id", show=False, id="copy.id"),
         Binding("q", "app.quit", "Quit", show=False, id="quit.q"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
@@ -379,6 +382,8 @@ class DashboardScreen(Screen[None]):
             self._refresh_dialogs(changes)
         if changes.failed:
             self._announce_failures(changes)
+        if changes.finished_watched:
+            self._announce_watched(changes.finished_watched)
 
     def _refresh_detail(self, changes: Changes) -> None:
         detail = self.detail
@@ -413,6 +418,61 @@ class DashboardScreen(Screen[None]):
             self.notify(message, title="Deployment failed", severity="error", markup=False)
         if settings.bell:
             self.app.bell()
+
+    def _announce_watched(self, finished: list[Deployment]) -> None:
+        """A watched deployment finished: say how (a failure was announced already, but
+        without the time it took), and ring the bell unless a failure just rang it."""
+        now = self.clock.now()
+        for dep in finished:
+            took = dep.duration(now)
+            how = f"{dep.status.value}" + (f" in {duration_text(took)}" if took is not None else "")
+            self.notify(
+                f"{dep.operation_name}: {how}",
+                title="Watched deployment finished",
+                severity="error" if dep.status is DeploymentStatus.FAILED else "information",
+                markup=False,
+            )
+        settings = self.deploytop.settings
+        if settings.bell and not any(d.status is DeploymentStatus.FAILED for d in finished):
+            self.app.bell()
+        self.header.update_view()
+
+    def action_watch(self) -> None:
+        """Be told when the selected deployment finishes (again: stop watching it)."""
+        dep = self._selected_deployment()
+        if dep is None:
+            return
+        watched = self.state.watched
+        if dep.id in watched:
+            watched.discard(dep.id)
+            self.notify(f"Stopped watching {dep.operation_name}", markup=False)
+        elif dep.status.is_finished:
+            self.notify(
+                f"It already {dep.status.value}: nothing to wait for.",
+                title="Not watched",
+                severity="warning",
+            )
+            return
+        else:
+            watched.add(dep.id)
+            self.notify(
+                f"You will be told when {dep.operation_name} finishes",
+                title="Watching",
+                markup=False,
+            )
+        self.deployment_list.repaint_deployment(dep.id)
+        self.header.update_view()
+
+    def action_copy_id(self) -> None:
+        """Copy the selected deployment's id (or step id) to the clipboard (OSC 52)."""
+        row = self.deployment_list.cursor_row
+        if row is None:
+            return
+        dep = self.state.deployments[row[0]]
+        ident = dep.steps[row[1]].id if 0 <= row[1] < len(dep.steps) else dep.id
+        self.app.copy_to_clipboard(ident)
+        what = "step id" if ident != dep.id else "deployment id"
+        self.notify(f"Copied the {what} {ident}", title="Clipboard", markup=False)
 
     def _tick(self) -> None:
         with self.app.batch_update():

@@ -511,6 +511,13 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
                 self.scroll_to(y=bottom - height + 1, animate=False, immediate=True)
         self._remember()
 
+    def repaint_deployment(self, dep_id: str) -> None:
+        """Draw a deployment's row again (its watched mark changed)."""
+        index = self.state.row_index(dep_id, -1)
+        if index is not None:
+            self._cache.pop((dep_id, -1), None)
+            self.refresh_line(index)
+
     def _announce(self) -> None:
         row = self.cursor_row
         if row != self._announced:
@@ -593,12 +600,13 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         tick = int(now.timestamp()) if running else 0
         when = relative_time(dep.created_at, now) if step < 0 else ""
         expanded = dep_id in self.state.expanded
-        key = (dep, width, is_cursor, tick, expanded, when)
+        watched = step < 0 and dep_id in self.state.watched
+        key = (dep, width, is_cursor, tick, expanded, when, watched)
         cached = self._cache.get(row)
         if cached is not None and cached[0] == key:
             return cached[1]
         if step < 0:
-            text = self._deployment_text(dep, width, now, expanded)
+            text = self._deployment_text(dep, width, now, expanded, watched)
         else:
             text = self._step_text(dep, step, width, now)
         strip = self._to_strip(text, width, self._style("cursor") if is_cursor else None)
@@ -618,11 +626,19 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
             return _cell(f"{GLYPHS[NOT_RUN]} {NOT_RUN}", _STATUS_WIDTH, self._style("dim"))
         return self._status_cell(status)
 
-    def _deployment_text(self, dep: Deployment, width: int, now: datetime, expanded: bool) -> Text:
+    def _deployment_text(
+        self, dep: Deployment, width: int, now: datetime, expanded: bool, watched: bool = False
+    ) -> Text:
         cols = _layout(width)
         dim = self._style("dim")
         parts: list[Text] = [
-            Text("▾ " if expanded else "▸ ", style=dim, end=""),
+            Text("▾" if expanded else "▸", style=dim, end=""),
+            # Watched (w): told when it finishes.
+            (
+                Text("◎", style=self._style(dep.status.value), end="")
+                if watched
+                else Text(" ", end="")
+            ),
             self._status_cell(dep.status),
             _cell(sanitize_line(dep.operation_name), cols.name - 1),
             Text(" ", end=""),
