@@ -1,13 +1,20 @@
-"""``deploytop serve``: run the deployment server on the bundled in-memory backend."""
+"""``deploytop serve``: run the deployment server on the bundled in-memory backend.
+
+Errors are one line, as everywhere in ``deploytop``: ``deploytop: error: cannot listen on
+127.0.0.1:8765: Address already in use``, exit 2 (a usage error, a taken port, a bad tokens
+file: the command cannot start as asked).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import ipaddress
 import logging
 import socket
 from pathlib import Path
+from typing import IO, Any
 
 import click
 import uvicorn
@@ -15,11 +22,66 @@ import uvicorn
 from backend_client.clock import SystemClock
 from backend_client.demo import DemoTraffic, DemoWorld, build_demo
 from backend_client.memory import InMemoryStore
+from backend_client.sanitize import sanitize_line
 
 from .app import create_app
 from .auth import TokenFileError, load_tokens_file
 
-__all__ = ["serve"]
+__all__ = ["EXIT_CANNOT_START", "ServeError", "serve"]
+
+EXIT_CANNOT_START = 2
+"""Exit code of ``serve`` when it cannot start as asked (the same as a usage error)."""
+
+
+def _one_line(message: str) -> str:
+    # Paths and OS messages come from the user and the system: keep them one plain line.
+    return f"deploytop: error: {sanitize_line(' '.join(message.split()))}"
+
+
+class ServeError(click.ClickException):
+    """``serve`` cannot start as asked: one line, ``deploytop: error: ...``, exit 2."""
+
+    exit_code = EXIT_CANNOT_START
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(_one_line(self.format_message()), err=True, file=file)
+
+
+class _OneLineUsageError(click.UsageError):
+    """A usage error of ``serve`` run on its own, said like ``deploytop``'s own."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        message = self.format_message().rstrip(".")
+        click.echo(_one_line(message[:1].lower() + message[1:]), err=True, file=file)
+
+
+class _ServeCommand(click.Command):
+    """``serve``'s usage errors in one line when it runs without the ``deploytop`` group.
+
+    Under ``deploytop`` the group already says them its way (with "did you mean"), so a
+    context with a parent is left alone.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            if parent is not None or isinstance(exc, _OneLineUsageError):
+                raise
+            message = " ".join(exc.format_message().split())
+            if isinstance(exc, click.NoSuchOption):
+                message = f"no such option: {exc.option_name}"
+                # Only a near miss ("--prot") is worth a suggestion, as in deploytop's group.
+                close = difflib.get_close_matches(exc.option_name, exc.possibilities or (), 1, 0.8)
+                if close:
+                    message += f" (did you mean {close[0]}?)"
+            raise _OneLineUsageError(message, exc.ctx) from None
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -31,7 +93,7 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.listen(512)
     sock.setblocking(False)
     return sock
@@ -59,7 +121,7 @@ def _describe_tokens(store: InMemoryStore, world: DemoWorld, tokens: dict[str, s
     return lines
 
 
-@click.command()
+@click.command(cls=_ServeCommand)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--demo", is_flag=True, help="Seed history and keep triggering demo deployments.")
@@ -109,7 +171,7 @@ def serve(
         try:
             tokens = load_tokens_file(tokens_file, store.users)
         except TokenFileError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise ServeError(str(exc)) from None
     else:
         tokens = dict(world.tokens)
     sock = _bind(host, port)

@@ -105,7 +105,7 @@ class DeploytopApp(App[int]):
 
     async def on_mount(self) -> None:
         if self.settings.keymap:
-            from tui.keys import keymap_conflicts, unknown_binding_ids
+            from tui.keys import bad_keys_notice, keymap_conflicts, unknown_binding_ids
 
             unknown = unknown_binding_ids(self.settings.keymap)
             if unknown:
@@ -115,6 +115,9 @@ class DeploytopApp(App[int]):
                     severity="warning",
                     markup=False,
                 )
+            bad_keys = bad_keys_notice(self.settings.keymap)
+            if bad_keys:
+                self.notify(bad_keys, title="Settings", severity="warning", markup=False)
             conflicts = keymap_conflicts(self.settings.keymap)
             if conflicts:
                 self.notify(

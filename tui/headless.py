@@ -1,13 +1,15 @@
 """Headless commands for scripts and quick looks: ``ls``, ``show``, ``logs``, ``cancel``, ``watch``.
 
-They talk to any backend over HTTP (``--backend URL --token T --team ID``, or the
-``DEPLOYTOP_BACKEND`` / ``DEPLOYTOP_TOKEN`` / ``DEPLOYTOP_TEAM`` environment variables) and
-never import Textual, so they start fast and work without a screen. Everything that comes
-from the backend is made terminal-safe first (colours kept only when stdout is a terminal;
-``--json`` output is ASCII-escaped JSON).
+They talk to any backend over HTTP and never import Textual, so they start fast and work
+without a screen. Where and as whom comes from the dashboard's settings (``tui.settings``):
+flags (``--backend URL --token T --team ID``, given before or after the command) over the
+``DEPLOYTOP_*`` environment over the config file; ``read_only`` there makes ``cancel``
+refuse. Everything that comes from the backend is made terminal-safe first (colours kept
+only when stdout is a terminal; ``--json`` output is ASCII-escaped JSON).
 
-Exit codes: 0 success; 2 usage error; 3 the backend failed (unreachable, bad token, not
-found, refused). ``watch`` exits 0 completed, 1 failed, 2 cancelled.
+Exit codes: 0 success; 2 usage or settings error (bad flag, no backend, bad config file,
+``cancel`` while read-only); 3 the backend failed (unreachable, bad token, not found,
+refused). ``watch`` exits 0 completed, 1 failed, 2 cancelled.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from __future__ import annotations
 import asyncio
 import codecs
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -50,6 +53,7 @@ from backend_client.models import (
 )
 from backend_client.sanitize import sanitize_line, sanitize_text
 from tui.format import GLYPHS, absolute_time, duration_text, status_glyph, step_display_status
+from tui.settings import Settings, SettingsError, config_path, load_settings
 
 __all__ = ["EXIT_BACKEND_ERROR", "cancel", "commands", "logs", "ls", "show", "watch"]
 
@@ -61,44 +65,93 @@ _T = TypeVar("_T")
 # --- plumbing ---------------------------------------------------------------------------
 
 
-class Connection:
-    """Where and as whom the commands talk to the backend."""
+def _settings(url: str | None, token: str | None, team: str | None) -> Settings:
+    """The dashboard's settings, the command's flags on top (flags > env > config file).
 
-    def __init__(self, url: str | None, token: str | None, team: str | None) -> None:
-        # ``deploytop --backend URL ls`` puts the options on the group: take them from there.
-        parent = click.get_current_context(silent=True)
-        parent = parent.parent if parent is not None else None
-        if parent is not None:
-            url = url or parent.params.get("backend")
-            token = token or parent.params.get("token")
-            team = team or parent.params.get("team")
-        if not url:
-            raise click.UsageError("no backend: pass --backend URL or set DEPLOYTOP_BACKEND")
+    Raises:
+        click.UsageError: the file or a value is bad; the dashboard's one-line message.
+    """
+    flags: dict[str, Any] = {"backend": url, "token": token, "team": team, "read_only": None}
+    # ``deploytop --backend URL ls`` puts the options on the group: take them from there
+    # (the command's own flag wins when both are given).
+    ctx = click.get_current_context(silent=True)
+    parent = ctx.parent if ctx is not None else None
+    if parent is not None:
+        for name in flags:
+            if flags[name] is None:
+                flags[name] = parent.params.get(name)
+    try:
+        return load_settings(**flags)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _read_only_source() -> str:
+    """Which source set ``read_only`` (for the refusal message)."""
+    ctx = click.get_current_context(silent=True)
+    parent = ctx.parent if ctx is not None else None
+    if parent is not None and parent.params.get("read_only"):
+        return "--read-only"
+    if any(name.upper() == "DEPLOYTOP_READ_ONLY" for name in os.environ):
+        return "DEPLOYTOP_READ_ONLY"
+    return f"the config file {config_path()}"
+
+
+class Connection:
+    """Where and as whom the commands talk to the backend.
+
+    Args:
+        url: ``--backend`` given to the command (None: from the group, env or config file).
+        token: ``--token``, likewise.
+        team: ``--team``, likewise.
+        changes: what the command changes (``"cancel"``), refused when ``read_only`` is set;
+            None for a command that only reads.
+    """
+
+    def __init__(
+        self,
+        url: str | None,
+        token: str | None,
+        team: str | None,
+        *,
+        changes: str | None = None,
+    ) -> None:
+        settings = _settings(url, token, team)
+        if changes is not None and settings.read_only:
+            # Before any backend check: nothing to connect to when the answer is no anyway.
+            raise click.UsageError(
+                f"read-only: {changes} is refused (read_only is set by {_read_only_source()})"
+            )
+        if not settings.backend:
+            raise click.UsageError(
+                "no backend: pass --backend URL or set DEPLOYTOP_BACKEND"
+                f" (or backend in {config_path()})"
+            )
         try:
-            self.url = check_base_url(url)  # the client's own check, as a usage error
+            self.url = check_base_url(settings.backend)  # the client's own check
         except InvalidRequest as exc:
             raise click.UsageError(f"--backend: {exc.message}") from None
-        if not token:
-            raise click.UsageError("no token: pass --token TOKEN or set DEPLOYTOP_TOKEN")
-        self.token = token
-        self.team = team
+        if settings.token is None or not settings.token.get_secret_value():
+            raise click.UsageError(
+                f"no token: pass --token TOKEN or set DEPLOYTOP_TOKEN (or token in {config_path()})"
+            )
+        self.token = settings.token.get_secret_value()
+        self.team = settings.team
 
     def backend(self) -> HttpBackend:
         return HttpBackend(self.url, self.token, timeout=10.0)
 
 
 def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    # No click envvar: the environment (and the config file) are read by load_settings, so
+    # a flag given to the group (``deploytop --backend URL ls``) still beats the environment.
     func = click.option(
         "--team",
-        envvar="DEPLOYTOP_TEAM",
         help="Team id or name (default: your first team) [DEPLOYTOP_TEAM]",
     )(func)
-    func = click.option("--token", envvar="DEPLOYTOP_TOKEN", help="Bearer token [DEPLOYTOP_TOKEN]")(
-        func
-    )
+    func = click.option("--token", help="Bearer token [DEPLOYTOP_TOKEN]")(func)
     func = click.option(
         "--backend",
-        envvar="DEPLOYTOP_BACKEND",
         metavar="URL",
         help="Server URL, e.g. http://127.0.0.1:8765 [DEPLOYTOP_BACKEND]",
     )(func)
@@ -107,7 +160,10 @@ def _connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _hint(error: BackendError, url: str) -> str:
     if isinstance(error, Unauthorized):
-        return f"{url} refused the token ({error.message}); check --token or DEPLOYTOP_TOKEN"
+        return (
+            f"{url} refused the token ({error.message});"
+            " check --token, DEPLOYTOP_TOKEN or token in the config file"
+        )
     if isinstance(error, Unavailable):
         return error.message
     if isinstance(error, Forbidden):
@@ -181,6 +237,58 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+class _Where(NamedTuple):
+    """Where a deployment is in its steps (see :func:`_where`)."""
+
+    word: str
+    """``"at"`` (failed, cancelled or running at ``step``), ``"before"`` (cancelled before
+    step ``number``), or ``""``: ``number`` is just the count of finished steps."""
+    number: int
+    total: int
+    step: str | None = None
+    """The name of the step it is at, terminal-safe."""
+
+    @property
+    def text(self) -> str:
+        """``"at step 4/5"``, ``"before step 1/3"``, ``"3/3 steps"``."""
+        if self.word:
+            return f"{self.word} step {self.number}/{self.total}"
+        return f"{self.number}/{self.total} steps"
+
+
+def _where(d: Deployment) -> _Where:
+    """Where a deployment stopped (failed, cancelled) or is (running), else a step count.
+
+    ``Deployment.progress`` counts finished steps (the dashboard's ``4/5 finished``); for a
+    failed deployment that count includes the failed step, so ``4/4`` alone reads as "all
+    done". A failed or cancelled one says the step it stopped at instead (the same number:
+    the steps before it all finished), and a running one the step it is running.
+    """
+    done, total = d.progress
+    at = {
+        DeploymentStatus.FAILED: StepStatus.FAILED,
+        DeploymentStatus.CANCELLED: StepStatus.CANCELLED,
+        DeploymentStatus.RUNNING: StepStatus.RUNNING,
+    }.get(d.status)
+    if at is not None:
+        steps = sorted(d.steps, key=lambda s: s.sort_order)
+        for position, step in enumerate(steps, 1):
+            if step.status is at:
+                return _Where("at", position, total, _safe(step.name))
+    if d.status is DeploymentStatus.CANCELLED and done < total:
+        return _Where("before", done + 1, total)  # cancelled between steps, or while queued
+    return _Where("", done, total)
+
+
+def _steps_cell(d: Deployment) -> str:
+    """The STEPS column of ``ls``: ``2/5``, or ``✘ 4/5`` for one that failed at step 4."""
+    where = _where(d)
+    if d.status in (DeploymentStatus.FAILED, DeploymentStatus.CANCELLED):
+        return f"{status_glyph(d.status)} {where.number}/{where.total}"
+    done, total = d.progress  # as the dashboard's list shows an active one
+    return f"{done}/{total}"
+
+
 def _step_line(
     step: DeploymentStep, now: datetime, dep_status: DeploymentStatus | None = None
 ) -> str:
@@ -243,15 +351,14 @@ def ls(
         now = _now()
         click.echo(
             f"{'ID':<26}  {'STATUS':<9}  {'TYPE':<20}  {'SITE':<28}  {'CREATED':<23}"
-            f"  {'TIME':>7}  STEPS  OPERATION"
+            f"  {'TIME':>7}  {'STEPS':>7}  OPERATION"
         )
         for d in page.data:
-            done, total = d.progress
             click.echo(
                 f"{_safe(d.id):<26}  {d.status.value:<9}  {_clip(_safe(d.type), 20):<20}  "
                 f"{_clip(_safe(d.site_domain or d.site_id), 28):<28}  "
                 f"{absolute_time(d.created_at):<23}"
-                f"  {duration_text(d.duration(now)):>7}  {done:>2}/{total:<2}"
+                f"  {duration_text(d.duration(now)):>7}  {_steps_cell(d):>7}"
                 f"  {_safe(d.operation_name)}"
             )
         if page.next_before:
@@ -292,11 +399,19 @@ def show(
     _run(conn, work)
 
 
+def _status_text(d: Deployment) -> str:
+    """``failed at step 4/5 (“Copy files”)``, ``completed  (3/3 steps)``."""
+    where = _where(d)
+    if not where.word:
+        return f"{d.status.value}  ({where.text})"
+    named = f" (\u201c{where.step}\u201d)" if where.step is not None else ""
+    return f"{d.status.value} {where.text}{named}"
+
+
 def _describe(d: Deployment, now: datetime) -> Iterator[str]:
-    done, total = d.progress
     yield f"{_safe(d.operation_name)}"
     yield f"  id        {_safe(d.id)}"
-    yield f"  status    {d.status.value}  ({done}/{total} steps)"
+    yield f"  status    {_status_text(d)}"
     yield f"  type      {_safe(d.type)}"
     yield f"  site      {_safe(d.site_domain or d.site_id)}"
     yield f"  by        {_safe(d.user_name or d.user_id)}"
@@ -429,8 +544,8 @@ def cancel(
     deployment_id: str,
     reason: str | None,
 ) -> None:
-    """Cancel a queued or running deployment."""
-    conn = Connection(backend, token, team)
+    """Cancel a queued or running deployment (refused when read_only is set: exit 2)."""
+    conn = Connection(backend, token, team, changes="cancel")
 
     async def work(client: HttpBackend) -> None:
         d = await client.cancel_deployment(deployment_id, reason)
@@ -591,10 +706,11 @@ class _Watcher:
     def _finish(self, deployment: Deployment) -> DeploymentStatus:
         for printer in self.printers.values():
             printer.flush()
-        done, total = deployment.progress
+        where = _where(deployment)
+        named = f" \u201c{where.step}\u201d" if where.step is not None else ""
         click.echo(
             f"{deployment.status.value}: {_safe(deployment.operation_name)}"
-            f" ({done}/{total} steps, {duration_text(deployment.duration(_now()))})"
+            f" ({where.text}{named}, {duration_text(deployment.duration(_now()))})"
             + (f" - {_safe(deployment.cancel_reason)}" if deployment.cancel_reason else "")
         )
         return deployment.status

@@ -1,18 +1,37 @@
 """Every binding id the keymap setting can name, and checks of a user's keymap.
 
-Two mistakes are reported when the dashboard starts: an id that names no binding (a typo),
-and a key that the keymap gives to two bindings active at the same time (``cancel = "f"``
-would silently take ``f`` from the failures view).
+Three mistakes are reported when the dashboard starts: an id that names no binding (a typo),
+a key that the keymap gives to two bindings active at the same time (``cancel = "f"``
+would silently take ``f`` from the failures view), and a key name no keyboard can produce
+(``cancel = "ctrl+nonsense"`` would leave cancel with no working key).
 """
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
 
+from textual._keyboard_protocol import FUNCTIONAL_KEYS
 from textual.binding import Binding
-from textual.keys import _character_to_key
+from textual.keys import (
+    KEY_DISPLAY_ALIASES,
+    KEY_TO_UNICODE_NAME,
+    REPLACED_KEYS,
+    Keys,
+    _character_to_key,
+)
 
-__all__ = ["keymap_conflicts", "known_binding_ids", "unknown_binding_ids"]
+__all__ = [
+    "BadKey",
+    "bad_key_names",
+    "bad_keys_notice",
+    "keymap_conflicts",
+    "known_binding_ids",
+    "unknown_binding_ids",
+]
 
 _TWINS = {"cancel.read_only": "cancel"}
 """Ids that follow another id's keys on purpose (only one of the two is active at a time)."""
@@ -122,3 +141,203 @@ def keymap_conflicts(keymap: Mapping[str, str]) -> list[tuple[str, list[str]]]:
             if len(ids) >= 2 and ids & remapped:
                 found.setdefault(key, set()).update(ids)
     return [(key, sorted(ids)) for key, ids in sorted(found.items())]
+
+
+# --- key names ------------------------------------------------------------------------------
+#
+# Textual matches a binding by comparing its key string with the name of the key pressed,
+# exactly (``App._check_bindings``). The names pressed keys get are made by Textual's input
+# parser (``textual/_xterm_parser.py``): a ``Keys`` value (``enter``, ``pageup``, ``f5``,
+# ``ctrl+shift+left``), a kitty-protocol functional key (``_keyboard_protocol.FUNCTIONAL_KEYS``),
+# or a character: letters and digits as themselves, other characters by their Unicode name
+# (``_character_to_key``: ``?`` is ``question_mark``). Modifiers come first, sorted:
+# ``alt``, ``ctrl``, ``hyper``, ``meta``, ``shift``, ``super``. A keymap key that is none of
+# these never matches a key press. (``App.set_keymap`` already turns a lone ``?`` into
+# ``question_mark`` and strips spaces around commas; those are fine.)
+
+MODIFIERS: tuple[str, ...] = ("alt", "ctrl", "hyper", "meta", "shift", "super")
+"""Modifier names, in the order Textual puts them in a key name."""
+
+_MODIFIER_ALIASES = {
+    "control": "ctrl",
+    "cmd": "super",
+    "command": "super",
+    "win": "super",
+    "option": "alt",
+    "opt": "alt",
+}
+_KEY_ALIASES = {
+    **{shown: key for key, shown in KEY_DISPLAY_ALIASES.items() if len(shown) > 1},
+    "esc": "escape",
+    "del": "delete",
+    "ins": "insert",
+    "pgup": "pageup",
+    "pgdn": "pagedown",
+    "bs": "backspace",
+    "spacebar": "space",
+}
+
+
+@cache
+def _named_keys() -> frozenset[str]:
+    """Key names (no modifiers) that are not single characters: ``enter``, ``f5``, ..."""
+    names = {key.value.rpartition("+")[2] for key in Keys}
+    names.update(FUNCTIONAL_KEYS.values())
+    # "<any>", "<ignore>", "<scroll-up>" are never pressed; "ctrl-at" is a legacy alias.
+    return frozenset(n for n in names if len(n) > 1 and n.isidentifier())
+
+
+def _is_character_name(name: str) -> bool:
+    """Whether ``name`` is what Textual calls a character key (``question_mark``, ``slash``)."""
+    original = REPLACED_KEYS.get(name, name)  # "slash" is Unicode's "solidus"
+    unicode_name = KEY_TO_UNICODE_NAME.get(original, original.replace("_", " ").upper())
+    try:
+        char = unicodedata.lookup(unicode_name)
+    except KeyError:
+        return False
+    return len(char) == 1 and _character_to_key(char) == name
+
+
+def _is_key(name: str) -> bool:
+    """Whether ``name`` (no modifiers) is the name of a key Textual can report."""
+    if len(name) == 1:
+        return name.isalnum()  # other characters are reported by name
+    return name in _named_keys() or _is_character_name(name)
+
+
+def _key_suggestion(name: str) -> str | None:
+    if len(name) == 1 and name.isprintable() and not name.isspace():
+        return _character_to_key(name)
+    folded = name.lower()
+    if folded != name and _is_key(folded):
+        return folded
+    alias = _KEY_ALIASES.get(folded)
+    if alias is not None:
+        return alias
+    close = difflib.get_close_matches(folded, sorted(_named_keys()), 1, 0.8)
+    return close[0] if close else None
+
+
+def _modifier_suggestion(name: str) -> str | None:
+    folded = name.lower()
+    if folded in MODIFIERS:
+        return folded
+    if folded in _MODIFIER_ALIASES:
+        return _MODIFIER_ALIASES[folded]
+    close = difflib.get_close_matches(folded, MODIFIERS, 1, 0.75)
+    return close[0] if close else None
+
+
+def _rank(modifier: str) -> int:
+    return MODIFIERS.index(modifier) if modifier in MODIFIERS else len(MODIFIERS)
+
+
+@dataclass(frozen=True)
+class BadKey:
+    """A key in the keymap that no key press can match."""
+
+    binding_id: str
+    """The keymap entry it is in."""
+    key: str
+    """The key as written."""
+    reason: str
+    """Why it can never match, for the operator."""
+    suggestion: str | None = None
+    """A key name that would work, when one is likely meant."""
+
+    def describe(self) -> str:
+        """``cancel = 'ctrl+nonsense': 'nonsense' is not a key name``, and a suggestion."""
+        text = f"{self.binding_id} = {self.key!r}: {self.reason}"
+        if self.suggestion is not None:
+            text += f" (did you mean {self.suggestion!r}?)"
+        return text
+
+
+def _check_key(binding_id: str, key: str) -> BadKey | None:
+    """Why ``key`` (one of a comma separated list) can never match, or None if it can."""
+    if len(key) == 1 or key in {k.value for k in Keys}:
+        return None  # a lone character (set_keymap names it) or a name Textual itself uses
+    *modifiers, name = key.split("+")
+    if not name:
+        return BadKey(binding_id, key, "no key after the last '+'")
+    if any(not m for m in modifiers):
+        return BadKey(binding_id, key, "an empty modifier ('++')")
+    if " " in key or "\t" in key:
+        squeezed = "".join(key.split())
+        return BadKey(binding_id, key, "spaces inside a key name", squeezed)
+    fixed_mods: list[str] = []
+    unknown = [m for m in modifiers if m not in MODIFIERS]
+    for modifier in modifiers:
+        fixed_mods.append(_modifier_suggestion(modifier) or modifier)
+    key_ok = _is_key(name)
+    fixed_name = name if key_ok else (_key_suggestion(name) or name)
+    order = sorted(set(fixed_mods), key=lambda m: (m not in MODIFIERS, _rank(m), m))
+    fixed = "+".join([*order, fixed_name])
+    fixable = all(m in MODIFIERS for m in fixed_mods) and _is_key(fixed_name)
+    suggestion = fixed if fixable and fixed != key else None
+    if unknown:
+        words = ", ".join(repr(m) for m in unknown)
+        kind = "a modifier" if len(unknown) == 1 else "modifiers"
+        return BadKey(
+            binding_id,
+            key,
+            f"{words} {'is not' if len(unknown) == 1 else 'are not'} {kind}"
+            f" (modifiers: {', '.join(MODIFIERS)})",
+            suggestion,
+        )
+    if not key_ok:
+        return BadKey(binding_id, key, f"{name!r} is not a key name", suggestion)
+    if len(set(modifiers)) != len(modifiers):
+        return BadKey(binding_id, key, "a modifier given twice", suggestion)
+    if modifiers != sorted(modifiers, key=_rank):
+        return BadKey(
+            binding_id,
+            key,
+            f"Textual puts modifiers in the order {'+'.join(MODIFIERS)}",
+            suggestion,
+        )
+    return None
+
+
+def bad_key_names(keymap: Mapping[str, str]) -> list[BadKey]:
+    """Keys in the keymap that no key press can ever match, in keymap order.
+
+    Args:
+        keymap: binding id -> keys, comma separated (the ``keymap`` setting).
+
+    Returns:
+        One :class:`BadKey` per bad key, e.g. for ``{"cancel": "ctrl+shift+super+nonsense"}``
+        ``'nonsense' is not a key name``.
+    """
+    found: list[BadKey] = []
+    for binding_id, spec in keymap.items():
+        for key in (part.strip() for part in spec.split(",")):
+            if key:  # an empty entry binds nothing and harms nothing
+                bad = _check_key(binding_id, key)
+                if bad is not None:
+                    found.append(bad)
+    return found
+
+
+def bad_keys_notice(keymap: Mapping[str, str]) -> str | None:
+    """The startup notice for bad key names in ``keymap``, or None when there are none.
+
+    A binding all of whose keys are bad is said to have no working key: the keymap replaces
+    its default keys, so it cannot be used at all.
+    """
+    bad = bad_key_names(keymap)
+    if not bad:
+        return None
+    parts = [b.describe() for b in bad]
+    bad_by_id: dict[str, int] = {}
+    for b in bad:
+        bad_by_id[b.binding_id] = bad_by_id.get(b.binding_id, 0) + 1
+    dead = [
+        binding_id
+        for binding_id, count in bad_by_id.items()
+        if count == len([k for k in keymap[binding_id].split(",") if k.strip()])
+    ]
+    text = "keymap: " + "; ".join(parts)
+    if dead:
+        text += " — no working key for " + ", ".join(repr(i) for i in dead)
+    return text

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,16 @@ from backend_client.pipeline import JobContext, PipelineRegistry, PipelineSpec, 
 from .harness import Served, serve, token_for
 
 STEP_SECONDS = 10.0
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # The headless commands read the dashboard's settings (environment and config file):
+    # keep the operator's own out of the tests.
+    for name in list(os.environ):
+        if name.upper().startswith("DEPLOYTOP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
 
 
 def _job(label: str, lines: int = 2) -> Callable[[JobContext], Awaitable[None]]:

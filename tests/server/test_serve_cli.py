@@ -65,9 +65,9 @@ def test_serve_refuses_a_bad_tokens_file_in_one_line(tmp_path: Path) -> None:
     bad.write_text('[tokens]\n"t" = "nobody@example.com"\n')
     proc = _serve("--port", "0", "--tokens", str(bad))
     _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 1
-    assert err.strip().splitlines() == [
-        f"Error: tokens file {bad}: no user 'nobody@example.com' in this backend"
+    assert proc.returncode == 2
+    assert err.splitlines() == [
+        f"deploytop: error: tokens file {bad}: no user 'nobody@example.com' in this backend"
     ]
 
 
@@ -78,9 +78,10 @@ def test_serve_says_when_the_port_is_taken() -> None:
         port = taken.getsockname()[1]
         proc = _serve("--port", str(port))
         _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 1
-    assert err.strip().startswith(f"Error: cannot listen on 127.0.0.1:{port}")
-    assert "Traceback" not in err
+    assert proc.returncode == 2
+    assert err.splitlines() == [
+        f"deploytop: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    ]
 
 
 async def test_the_client_works_over_an_in_process_transport(world: World) -> None:

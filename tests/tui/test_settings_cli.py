@@ -154,3 +154,61 @@ def test_a_bad_variable_does_not_blame_a_config_file(monkeypatch: pytest.MonkeyP
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert "page_size" in str(info.value) and "config" not in str(info.value)
+
+
+# --- key names in the keymap setting ------------------------------------------------------------
+
+
+def test_bad_key_names_are_found_with_a_suggestion() -> None:
+    from tui.keys import bad_key_names
+
+    def problems(spec: str) -> list[tuple[str, str | None]]:
+        return [(b.reason, b.suggestion) for b in bad_key_names({"cancel": spec})]
+
+    assert problems("ctrl+shift+super+nonsense") == [("'nonsense' is not a key name", None)]
+    assert problems("ctrl+pgup") == [("'pgup' is not a key name", "ctrl+pageup")]
+    assert problems("Enter") == [("'Enter' is not a key name", "enter")]
+    assert problems("ctrl+?") == [("'?' is not a key name", "ctrl+question_mark")]
+    assert problems("control+x")[0][1] == "ctrl+x"
+    assert "not a modifier" in problems("control+x")[0][0]
+    assert problems("shift+ctrl+left") == [
+        (
+            "Textual puts modifiers in the order alt+ctrl+hyper+meta+shift+super",
+            "ctrl+shift+left",
+        )
+    ]
+    assert problems("ctrl+") == [("no key after the last '+'", None)]
+    assert problems("ctrl + x") == [("spaces inside a key name", "ctrl+x")]
+    assert problems("ctrl+ctrl+x") == [("a modifier given twice", "ctrl+x")]
+    # Names Textual reports: characters, named keys, kitty keys, modifiers in its order.
+    good = (
+        "x, F, ?, 5, é, question_mark, slash, space, tab, enter, escape, pageup, f5, f30,"
+        " ctrl+c, ctrl+@, alt+shift+f, ctrl+shift+left, hyper+super+a, meta+x, kp_begin"
+    )
+    assert bad_key_names({"cancel": good}) == []
+    assert bad_key_names({"cancel": "x,,"}) == []  # an empty entry binds nothing
+
+
+def test_bad_keys_notice_says_which_binding_lost_every_key() -> None:
+    from tui.keys import bad_keys_notice
+
+    assert bad_keys_notice({"cancel": "x"}) is None
+    assert bad_keys_notice({}) is None
+    assert bad_keys_notice({"cancel": "ctrl+shift+super+nonsense", "failures": "F,ctrl+nope"}) == (
+        "keymap: cancel = 'ctrl+shift+super+nonsense': 'nonsense' is not a key name;"
+        " failures = 'ctrl+nope': 'nope' is not a key name — no working key for 'cancel'"
+    )
+
+
+async def test_a_bad_key_name_is_reported_at_startup() -> None:
+    from .helpers import World, make_app, ready
+
+    app = make_app(World(), keymap={"cancel": "ctrl+shift+super+nonsense", "failures": "ctrl+f"})
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        notices = [n for n in app._notifications if n.title == "Settings"]
+        assert [n.message for n in notices] == [
+            "keymap: cancel = 'ctrl+shift+super+nonsense': 'nonsense' is not a key name"
+            " — no working key for 'cancel'"
+        ]
+        assert notices[0].severity == "warning"
