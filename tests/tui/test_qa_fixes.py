@@ -22,7 +22,7 @@ from tui.screens.cancel import CancelScreen
 from tui.screens.dashboard import DashboardScreen
 from tui.themes import STATUS_DEFAULTS, STATUS_DEFAULTS_LIGHT, status_defaults
 from tui.widgets.deployment_list import DeploymentList, _layout
-from tui.widgets.detail import DetailPane, step_fields
+from tui.widgets.detail import DetailPane, deployment_fields, step_fields
 from tui.widgets.footer import DashboardFooter, fit_bindings
 from tui.widgets.header import StatusHeader
 
@@ -100,6 +100,13 @@ def test_a_running_step_shows_the_output_bytes_received_so_far() -> None:
     # Finished: the record's size is the whole output; a partial read never shows less.
     done = dep.steps[0].model_copy(update={"output_size": 5000})
     assert dict(step_fields(dep, done, T0, {}, received=1408))["Output"].plain == "5,000 bytes"
+
+
+def test_the_team_field_names_the_team() -> None:
+    dep = failed_at_first_step()
+    fields = dict(deployment_fields(dep, T0, {}, team_name="Acme Agency"))
+    assert fields["Team"].plain == "Acme Agency  (T1)"
+    assert dict(deployment_fields(dep, T0, {}))["Team"].plain == "T1"  # name unknown: the id
 
 
 def test_detail_and_headless_show_say_not_run() -> None:

@@ -280,6 +280,7 @@ class DashboardScreen(Screen[None]):
         me = await self.backend.me()
         state = self.state
         state.teams = list(me.teams)
+        self.detail.team_names = {t.id: t.name for t in me.teams}
         if not me.teams:
             raise BackendError(f"{me.user.name} is not a member of any team")
         previous = state.team if self._team_lost else None

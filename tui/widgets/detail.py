@@ -68,8 +68,10 @@ def fields_table(rows: FieldRows) -> Table:
     return table
 
 
-def deployment_fields(dep: Deployment, now: datetime, colours: StatusColours) -> FieldRows:
-    """Every field of a deployment record, times absolute."""
+def deployment_fields(
+    dep: Deployment, now: datetime, colours: StatusColours, *, team_name: str | None = None
+) -> FieldRows:
+    """Every field of a deployment record, times absolute (the team by name too, if known)."""
     done, total = dep.progress
     rows: list[tuple[str, Text]] = [
         ("Operation", _t(dep.operation_name)),
@@ -78,7 +80,7 @@ def deployment_fields(dep: Deployment, now: datetime, colours: StatusColours) ->
         ("Pipeline", _t(dep.type)),
         ("Site", _t(f"{dep.site_domain or '?'}  ({dep.site_id})")),
         ("Triggered by", _t(f"{dep.user_name or '?'}  ({dep.user_id})")),
-        ("Team", _t(dep.team_id)),
+        ("Team", _t(f"{team_name}  ({dep.team_id})" if team_name else dep.team_id)),
         ("Created", Text(absolute_time(dep.created_at))),
         ("Started", Text(absolute_time(dep.started_at))),
         ("Finished", Text(absolute_time(dep.finished_at))),
@@ -152,6 +154,8 @@ class DetailPane(Vertical):
         self._shown: tuple[object, ...] | None = None
         self._signature: tuple[object, list[tuple[str, str]]] = (None, [])
         self._feed: OutputFeed | None = None
+        self.team_names: dict[str, str] = {}
+        """Team id -> name, for the Team field (the dashboard fills it in)."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
@@ -227,7 +231,7 @@ class DetailPane(Vertical):
             received = feed.size if feed is not None and feed.step_id == step.id else None
             rows = step_fields(dep, step, now, colours, received=received)
         else:
-            rows = deployment_fields(dep, now, colours)
+            rows = deployment_fields(dep, now, colours, team_name=self.team_names.get(dep.team_id))
         # Repaint only when what is shown changed; relayout only when the rows changed
         # (a running deployment updates many times a second, mostly in place).
         signature = ((dep.id, self.step_index), [(label, value.plain) for label, value in rows])
