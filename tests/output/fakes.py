@@ -10,7 +10,7 @@ from typing import Any
 from backend_client.clock import utc
 from backend_client.contract import MAX_OUTPUT_READ, Backend
 from backend_client.errors import InvalidRequest, NotFound
-from backend_client.events import StepOutput, StepUpdated, StreamItem
+from backend_client.events import DeploymentUpdated, StepOutput, StepUpdated, StreamItem
 from backend_client.models import (
     Deployment,
     DeploymentFilter,
@@ -27,7 +27,8 @@ T0 = utc(2026, 11, 26, 12, 0, 0)
 
 
 class FakeOutputBackend(Backend):
-    """Serves ``read_output`` from byte buffers the test writes to; nothing else."""
+    """Serves ``read_output`` from byte buffers the test writes to, and ``get_deployment``
+    from :attr:`deployments`; nothing else."""
 
     label = "fake"
 
@@ -39,6 +40,14 @@ class FakeOutputBackend(Backend):
         self.gate: asyncio.Event | None = None
         """When set to an Event, reads wait for it (to test events racing a read)."""
         self.seq = 0
+        self.deployments: dict[str, Deployment] = {}
+        """What ``get_deployment`` answers (a test sets the backend's current snapshot)."""
+
+    def update(self, deployment: Deployment) -> DeploymentUpdated:
+        """Make ``deployment`` the current snapshot; returns the event a backend would send."""
+        self.deployments[deployment.id] = deployment
+        self.seq += 1
+        return DeploymentUpdated(seq=self.seq, team_id="team", deployment=deployment)
 
     def write(self, deployment_id: str, step_id: str, data: str) -> StepOutput:
         """Append to an output; returns the event a backend would send."""
@@ -107,7 +116,10 @@ class FakeOutputBackend(Backend):
         raise NotImplementedError
 
     async def get_deployment(self, deployment_id: str) -> Deployment:
-        raise NotImplementedError
+        try:
+            return self.deployments[deployment_id]
+        except KeyError:
+            raise NotFound(f"no deployment {deployment_id}") from None
 
     async def cancel_deployment(self, deployment_id: str, reason: str | None = None) -> Deployment:
         raise NotImplementedError

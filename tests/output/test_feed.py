@@ -213,3 +213,27 @@ async def test_one_very_long_colour_code_leaves_no_stray_characters() -> None:
         assert feed.line_text(line).plain == ("long", "next", "after")[line - 1]
     hub.dispatch(backend.write(DEP, "s", "\x1b[33mx\n" + huge + "\nlast\n"))
     assert feed.line_text(feed.line_count - 1).plain == "last"
+
+
+def test_hub_watchers_get_step_and_deployment_snapshots_of_their_deployment() -> None:
+    backend = FakeOutputBackend()
+    hub = OutputHub(backend)
+    deployment = make_deployment(
+        [("Build", StepStatus.RUNNING), ("Deploy", StepStatus.QUEUED)], deployment_id=DEP
+    )
+    other = make_deployment([("Build", StepStatus.RUNNING)], deployment_id=DEP[:-1] + "B")
+    seen: list[object] = []
+    unwatch = hub.watch(DEP, seen.append)
+    # No feed was asked for: watchers hear of every step of the deployment anyway.
+    step_event = backend.finish(deployment, "step-2", StepStatus.COMPLETED)
+    hub.dispatch(step_event)
+    hub.dispatch(backend.finish(other, "step-1", StepStatus.COMPLETED))  # not watched
+    deployment_event = backend.update(deployment)
+    hub.dispatch(deployment_event)
+    hub.dispatch(backend.write(DEP, "step-1", "output\n"))  # output is for feeds only
+    assert seen == [step_event.step, deployment]
+    assert len(hub) == 0  # watching creates no feed
+    unwatch()
+    unwatch()  # twice is harmless
+    hub.dispatch(backend.update(deployment))
+    assert len(seen) == 2

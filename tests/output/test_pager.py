@@ -309,7 +309,7 @@ async def test_step_headers_follow_step_status_events() -> None:
     async with app.run_test(size=(80, 12)) as pilot:
         await settle(pilot)
         text = "\n".join(view_lines(app))
-        assert "● Build · running" in text and "(no output yet)" in text
+        assert "◐ Build · running" in text and "(no output yet)" in text
         app.hub.dispatch(backend.finish(deployment, "step-1", StepStatus.FAILED))
         pager(app).view.flush()
         await pilot.pause()

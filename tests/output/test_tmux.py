@@ -122,7 +122,10 @@ def test_pager_hand_off_returns_to_a_live_screen(tmux: Tmux, tick_file: Path) ->
         assert time.monotonic() < deadline, f"no ticks while less ran: {_ticks(tick_file)}"
         time.sleep(0.05)
     tmux.keys("q")
-    screen = tmux.wait_for(lambda s: "Search" in s and "Output Clone" in s, "the pager again")
+    screen = tmux.wait_for(
+        lambda s: "Search" in s and re.search(r"Output \S+ \w+ · Clone", s) is not None,
+        "the pager again",
+    )
     last = max(int(n) for n in re.findall(r"tick (\d+) copying", screen))
     assert last >= handed + 5, screen  # ticks kept coming while less owned the terminal
     # A query typed in one burst right after "/" lands in the search line.

@@ -27,8 +27,14 @@ from textual.cache import LRUCache
 
 from backend_client.contract import Backend
 from backend_client.errors import BackendError
-from backend_client.events import StepOutput, StepUpdated, StreamItem
-from backend_client.models import DeploymentStep
+from backend_client.events import (
+    DeploymentCreated,
+    DeploymentUpdated,
+    StepOutput,
+    StepUpdated,
+    StreamItem,
+)
+from backend_client.models import Deployment, DeploymentStep
 from backend_client.sanitize import (
     SGR_BYTES,
     advance_sgr_state,
@@ -68,6 +74,8 @@ def _dirty_bytes(data: bytes) -> bool:
 
 
 Listener = Callable[["OutputFeed"], None]
+DeploymentListener = Callable[[Deployment | DeploymentStep], None]
+"""Told a deployment's new snapshot, or one of its steps' (see :meth:`OutputHub.watch`)."""
 
 
 class OutputFeed:
@@ -431,6 +439,7 @@ class OutputHub:
         self.max_feeds = max_feeds
         self.max_bytes = max_bytes
         self._feeds: OrderedDict[tuple[str, str], OutputFeed] = OrderedDict()
+        self._watchers: dict[str, list[DeploymentListener]] = {}
         self.last_search: SearchQuery | None = None
         """The pager's last search, remembered for the next pager opened in this session."""
 
@@ -454,8 +463,31 @@ class OutputHub:
     def __len__(self) -> int:
         return len(self._feeds)
 
+    def watch(self, deployment_id: str, listener: DeploymentListener) -> Callable[[], None]:
+        """Call ``listener`` with every snapshot of a deployment, or of any of its steps,
+        the stream brings (whether or not a feed holds that step's output).
+
+        Returns:
+            A function that stops the calls.
+        """
+        listeners = self._watchers.setdefault(deployment_id, [])
+        listeners.append(listener)
+
+        def unwatch() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+            if not listeners and self._watchers.get(deployment_id) is listeners:
+                del self._watchers[deployment_id]
+
+        return unwatch
+
+    def _tell(self, deployment_id: str, snapshot: Deployment | DeploymentStep) -> None:
+        for listener in list(self._watchers.get(deployment_id, ())):
+            listener(snapshot)
+
     def dispatch(self, event: StreamItem) -> None:
-        """Apply one item of the app's event stream (anything but output events is ignored)."""
+        """Apply one item of the app's event stream: output to feeds, step and deployment
+        snapshots to watchers (anything else is ignored)."""
         if isinstance(event, StepOutput):
             feed = self._feeds.get((event.deployment_id, event.step_id))
             if feed is not None:
@@ -464,6 +496,9 @@ class OutputHub:
             feed = self._feeds.get((event.deployment_id, event.step.id))
             if feed is not None:
                 feed.apply_step(event.step)
+            self._tell(event.deployment_id, event.step)
+        elif isinstance(event, DeploymentCreated | DeploymentUpdated):
+            self._tell(event.deployment.id, event.deployment)
 
     def _evict(self) -> None:
         total = sum(feed.size for feed in self._feeds.values())

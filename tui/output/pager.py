@@ -18,7 +18,7 @@ import tempfile
 import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -30,12 +30,15 @@ from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from backend_client.models import Deployment, DeploymentStep
 from backend_client.sanitize import sanitize_line
+from tui.format import status_glyph
+from tui.themes import status_defaults
 from tui.typeahead import TypeAheadInput, TypeAheadScreen
+from tui.widgets.footer import DashboardFooter
 
 from .feed import OutputFeed, OutputHub
 from .search import (
@@ -45,7 +48,7 @@ from .search import (
     find_error_rows,
     scan_matches,
 )
-from .source import SEPARATOR, FilteredSource, StepsSource
+from .source import SEPARATOR, STATUS_COLOURS, FilteredSource, StepsSource
 from .text import safe_label
 from .view import OutputView
 
@@ -72,6 +75,30 @@ RESEARCH_INTERVAL = 0.5
 core)."""
 
 _T = TypeVar("_T")
+
+FOOTER_PRIORITY: tuple[str, ...] = (
+    "pager.help",
+    "pager.close",
+    "pager.search",
+    "pager.next_match",
+    "output-view.follow",
+    "pager.failed_only",
+    "pager.next_error",
+    "pager.filter",
+    "pager.previous_match",
+    "pager.save",
+    "pager.wrap",
+    "pager.copy",
+    "pager.external",
+)
+"""The pager's footer keys, most important first: on a narrow terminal the last go first
+(they still work, and ``?`` lists them). Help and Close always stay."""
+FOOTER_SHORT: dict[str, str] = {
+    "pager.filter": "Only",
+    "pager.failed_only": "Failed",
+    "pager.next_error": "Error",
+}
+"""Shorter footer descriptions (by binding id) used when the full footer does not fit."""
 
 
 class PagerCommandError(OSError):
@@ -238,6 +265,8 @@ class PagerCommands(Provider):
         return [
             (name, partial(self.app.call_later, screen.run_action, action), help_text)
             for name, action, help_text in _PAGER_COMMANDS
+            # What means nothing now (as in the footer): "Failed step only" with no failure.
+            if screen.check_action(action, ()) is not False
         ]
 
     async def discover(self) -> Hits:
@@ -268,6 +297,7 @@ class PagerScreen(Screen[None]):
     PagerScreen { layout: vertical; }
     PagerScreen #pager-title {
         height: 1; width: 100%; background: $panel; color: $text; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
     }
     PagerScreen #pager-view { height: 1fr; }
     PagerScreen #pager-search {
@@ -422,7 +452,7 @@ class PagerScreen(Screen[None]):
             id="pager.external",
         ),
         Binding(
-            "question_mark", "help", "Keys", tooltip="Every pager key (this list)", id="pager.help"
+            "question_mark", "help", "Help", tooltip="Every pager key (this list)", id="pager.help"
         ),
     ]
 
@@ -466,6 +496,9 @@ class PagerScreen(Screen[None]):
         self._current_error_row: int | None = None
         # The line a jump went to, as (part, line in it): base rows shift while steps grow.
         self._marked_line: tuple[int, int] | None = None
+        self._unwatch: Callable[[], None] | None = None
+        self._news = 0  # bumped by every deployment or step snapshot from the stream
+        self._colours: Mapping[str, str] = STATUS_COLOURS
         self.ready = asyncio.Event()
         """Set once the shown output is read and the pager positioned (for tests, tools)."""
 
@@ -478,7 +511,9 @@ class PagerScreen(Screen[None]):
             yield TypeAheadInput(placeholder="Search output…", id="pager-search-input")
             yield Label(id="pager-search-mode")
         yield Static(id="pager-status")
-        yield Footer()
+        yield DashboardFooter(
+            priority=FOOTER_PRIORITY, keep=("pager.help", "pager.close"), short=FOOTER_SHORT
+        )
 
     @property
     def view(self) -> OutputView:
@@ -501,9 +536,64 @@ class PagerScreen(Screen[None]):
         if last is not None:
             self._regex, self._case = last.regex, last.case_sensitive
             self.query_one("#pager-search-input", Input).value = last.text
+        self._colours = self._status_colours()
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._unwatch = self.hub.watch(self.deployment.id, self._deployment_news)
         self._build(initial=True)
         self.view.focus()
         self.watch(self.view, "scroll_y", self._scrolled, init=False)
+
+    def _status_colours(self) -> dict[str, str]:
+        """A colour per status value: the theme's ``status-*`` variables, as the dashboard."""
+        variables = self.app.theme_variables
+        defaults = status_defaults(self.app.current_theme.dark)
+        return {
+            name: variables.get(f"status-{name}") or defaults.get(f"status-{name}") or fallback
+            for name, fallback in STATUS_COLOURS.items()
+        }
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._colours = self._base.colours = self._status_colours()
+        self._update_title()
+        self._refresh_highlight()  # redraws the rows (headers carry status colours)
+
+    # -- the deployment, live ------------------------------------------------------------
+
+    def _deployment_news(self, snapshot: Deployment | DeploymentStep) -> None:
+        """A snapshot of the deployment, or of one of its steps, from the event stream."""
+        self._news += 1
+        if isinstance(snapshot, Deployment):
+            self._set_deployment(snapshot)
+            return
+        dep = self.deployment
+        steps = [snapshot if step.id == snapshot.id else step for step in dep.steps]
+        if dep.step(snapshot.id) is None:
+            steps.append(snapshot)
+        self._set_deployment(dep.model_copy(update={"steps": steps}))
+        # A step changing is when the deployment's own status changes (starts, fails,
+        # completes); the app's stream hands the pager steps only, so ask for the rest.
+        self._refresh_deployment()
+
+    @work(group="pager-deployment", exclusive=True, exit_on_error=False)
+    async def _refresh_deployment(self) -> None:
+        news = self._news
+        try:
+            fresh = await self.hub.backend.get_deployment(self.deployment.id)
+        except Exception:  # the next step event asks again; the title just waits
+            return
+        if news == self._news and fresh.id == self.deployment.id:
+            self._set_deployment(fresh)  # nothing newer arrived while asking
+
+    def _set_deployment(self, deployment: Deployment) -> None:
+        """Show a newer snapshot of the deployment: title, headers, status, keys."""
+        before = self.deployment
+        self.deployment = deployment
+        if deployment.is_finished != before.is_finished:
+            # Steps that never ran now read "not run"; nothing can be followed.
+            self._base.settle(deployment.is_finished)
+        self._update_title()
+        self._update_status()
+        self.refresh_bindings()  # "o" exists once a step failed
 
     def _scrolled(self) -> None:
         self._update_status()
@@ -512,6 +602,9 @@ class PagerScreen(Screen[None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
 
     def _build(self, *, initial: bool = False) -> None:
         """(Re)build what is shown: the steps, then search and position."""
@@ -524,6 +617,7 @@ class PagerScreen(Screen[None]):
         place = {step.id: index for index, step in enumerate(everything, 1)}
         positions = [(place.get(step.id, 1), len(everything)) for step, _ in parts]
         self._base = StepsSource(parts, settled=self.deployment.is_finished, positions=positions)
+        self._base.colours = self._colours
         self._unsubscribe = self._base.subscribe(self._base_changed)
         self._errors = None
         self._filtered = None
@@ -590,15 +684,24 @@ class PagerScreen(Screen[None]):
         return self._filtered.row_of_base(base_row) if self._filtered is not None else base_row
 
     def _update_title(self) -> None:
+        """``Output ◐ running · Push staging … to staging.shop.example.com · 01J…``.
+
+        The status comes first: it changes, and a long operation name must not push it
+        off a narrow terminal.
+        """
         dep = self.deployment
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append("Output ", style="bold")
+        status = dep.status.value
+        text.append(f"{status_glyph(dep.status)} {status}", style=self._colours.get(status, ""))
+        text.append(" · ")
         text.append_text(safe_label(dep.operation_name))
-        if dep.site_domain:
+        if dep.site_domain and dep.site_domain not in dep.operation_name:
+            # "Push staging … to staging.shop.example.com" names its site already.
             text.append(" · ")
             text.append_text(safe_label(dep.site_domain))
         # The id comes from the backend too: sanitized (appended as plain text, not markup).
-        text.append(f" · {dep.status.value} · {sanitize_line(dep.id)}", style="dim")
+        text.append(f" · {sanitize_line(dep.id)}", style="dim")
         if self.step_id is not None:
             text.append(" · one step", style="dim")
         elif self.failed_only:
@@ -646,12 +749,7 @@ class PagerScreen(Screen[None]):
 
     def _can_grow(self) -> bool:
         """Whether any shown output can still grow (a step that may still print)."""
-        if self.deployment.is_finished:
-            return False
-        return any(
-            not feed.finished and not (feed.step or step).status.is_finished
-            for step, feed in self._base.parts
-        )
+        return self._base.can_grow
 
     def _where(self) -> str:
         """``Copy files · line 37 of 120``: the step and line at the top of the screen.
@@ -707,7 +805,12 @@ class PagerScreen(Screen[None]):
         # While typing a query, "/" is a character, not the (priority) search binding.
         # ":" and "s" need no check (Textual drops bindings on keys a focused input types),
         # and "Save output…" from the palette must still work with the search line open.
-        return not (action == "search" and isinstance(self.focused, Input))
+        if action == "search":
+            return not isinstance(self.focused, Input)
+        if action == "toggle_failed_only":
+            # Hidden (footer, palette) when it means nothing: one step shown, or no failure.
+            return self.step_id is None and self.deployment.failed_step is not None
+        return True
 
     def _update_search_mode(self) -> None:
         mode = ("regex" if self._regex else "text") + (" · Aa" if self._case else " · aA")
@@ -1153,11 +1256,13 @@ class PagerScreen(Screen[None]):
         # The text is produced in this thread, block by block: a 100 MB output is never
         # held twice.
         chunks = self._text_chunks()
+        lines = 0  # what the file holds, step headers included
         try:
             # "x": a file created since the prompt was answered is not overwritten either.
             with path.open("x", encoding="utf-8") as file:
                 for chunk in chunks:
                     file.write(chunk)
+                    lines += chunk.count("\n")
         except FileExistsError:
             message = f"{path} already exists: not overwritten. Save again with another name."
             self.app.call_from_thread(
@@ -1170,7 +1275,6 @@ class PagerScreen(Screen[None]):
                 self.notify, message, severity="error", title="Save", markup=False
             )
             return
-        lines = sum(feed.line_count for _, feed in self._base.parts)
         self.app.call_from_thread(
             self.notify, f"Saved {lines:,} lines to {path}", title="Save", markup=False
         )

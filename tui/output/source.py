@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from rich.text import Text
@@ -57,6 +57,12 @@ class LineSource(Protocol):
     @property
     def last_line_number(self) -> int:
         """The largest line number shown in the gutter (sizes the gutter)."""
+        ...
+
+    @property
+    def can_grow(self) -> bool:
+        """Whether rows may still arrive (a step that may still print): following and
+        "new lines" markers mean something only then."""
         ...
 
     def row_text(self, row: int) -> Text:
@@ -137,6 +143,12 @@ class FeedSource:
     def last_line_number(self) -> int:
         return self.feed.line_count
 
+    @property
+    def can_grow(self) -> bool:
+        feed = self.feed
+        step = feed.step
+        return not (self.settled or feed.finished or (step is not None and step.status.is_finished))
+
     def row_text(self, row: int) -> Text:
         lines = self.feed.line_count
         if row < lines:
@@ -165,18 +177,29 @@ class FeedSource:
         return self.feed.subscribe(lambda _feed: listener())
 
 
-_STATUS_STYLE = {
-    StepStatus.COMPLETED: ("✔", "green"),
-    StepStatus.FAILED: ("✘", "red"),
-    StepStatus.RUNNING: ("●", "yellow"),
-    StepStatus.QUEUED: ("○", "dim"),
-    StepStatus.SKIPPED: ("⊘", "dim"),
-    StepStatus.CANCELLED: ("■", "magenta"),
+STATUS_COLOURS: Mapping[str, str] = {
+    "queued": "dim",
+    "running": "yellow",
+    "completed": "green",
+    "failed": "red",
+    "cancelled": "magenta",
+    "skipped": "dim",
 }
+"""Colour per status value when no theme gives its ``status-*`` colours (the pager passes
+the theme's, as the dashboard uses)."""
 
 
-def step_header(step: DeploymentStep, index: int, total: int, *, settled: bool = False) -> Text:
+def step_header(
+    step: DeploymentStep,
+    index: int,
+    total: int,
+    *,
+    settled: bool = False,
+    colours: Mapping[str, str] = STATUS_COLOURS,
+) -> Text:
     """``━━ 2/5 ✘ Copy files · failed ━━``: a step's header row in a deployment's output.
+
+    Glyphs are the dashboard's (:data:`tui.format.GLYPHS`).
 
     Args:
         step: The step (its status as last known).
@@ -184,15 +207,16 @@ def step_header(step: DeploymentStep, index: int, total: int, *, settled: bool =
         total: The number of steps in the pipeline.
         settled: The deployment ended: a step still queued never ran and never will, so it
             reads "not run" rather than "queued" (its status stays ``queued`` in the data).
+        colours: A colour per status value (the theme's ``status-*`` variables).
     """
-    glyph, style = _STATUS_STYLE.get(step.status, ("?", ""))
     label = step.status.value
+    glyph, style = GLYPHS.get(label, "?"), colours.get(label, "")
     if settled and step.status is StepStatus.QUEUED:
         # The dashboard's words for a step that never ran.
         glyph, style, label = GLYPHS[NOT_RUN], "dim", NOT_RUN
     text = Text(end="", no_wrap=True)
     text.append(f"━━ {index}/{total} ", style="bold")
-    text.append(f"{glyph} ", style=f"bold {style}")
+    text.append(f"{glyph} ", style=f"bold {style}".strip())
     text.append_text(safe_label(step.name))
     text.stylize("bold")
     text.append(" · ")
@@ -206,10 +230,14 @@ class StepsSource:
 
     Args:
         parts: ``(step, feed)`` pairs in pipeline order.
-        settled: The deployment ended: steps that never ran will not print anything.
+        settled: The deployment ended: steps that never ran will not print anything
+            (:meth:`settle` says so later, when it ends while shown).
         positions: Each part's ``(position, steps in the pipeline)`` for its header, when
             only some of the pipeline's steps are shown (default: ``i/len(parts)``).
     """
+
+    colours: Mapping[str, str] = STATUS_COLOURS
+    """A colour per status value for headers (the pager sets the theme's)."""
 
     def __init__(
         self,
@@ -226,12 +254,26 @@ class StepsSource:
             else [(i + 1, len(self.parts)) for i in range(len(self.parts))]
         )
         self._bases: list[int] = []
+        self._listeners: list[Callable[[], None]] = []
         self._sources = [
             FeedSource(feed, settled=settled or step.status.is_finished)
             for step, feed in self.parts
         ]
         self._layout_key: tuple[int, ...] = ()
+        self._settle_version = 0
         self._relayout()
+
+    def settle(self, settled: bool = True) -> None:
+        """The deployment ended (or, ``False``, runs again): steps that never ran will not
+        print anything; headers read "not run"; nothing can grow. Listeners are told."""
+        if settled == self.settled:
+            return
+        self.settled = settled
+        for (step, _), source in zip(self.parts, self._sources, strict=True):
+            source.settled = settled or step.status.is_finished
+        self._settle_version += 1
+        for listener in list(self._listeners):
+            listener()
 
     def _relayout(self) -> None:
         key = tuple(source.feed.version for source in self._sources)
@@ -248,11 +290,15 @@ class StepsSource:
 
     @property
     def version(self) -> int:
-        return sum(source.feed.version for source in self._sources)
+        return self._settle_version + sum(source.feed.version for source in self._sources)
 
     @property
     def live_rows(self) -> int:
         return sum(source.feed.live_lines for source in self._sources)
+
+    @property
+    def can_grow(self) -> bool:
+        return not self.settled and any(source.can_grow for source in self._sources)
 
     @property
     def row_count(self) -> int:
@@ -283,7 +329,9 @@ class StepsSource:
         if inner < 0:
             step, feed = self.parts[part]
             index, total = self.positions[part]
-            return step_header(feed.step or step, index, total, settled=self.settled)
+            return step_header(
+                feed.step or step, index, total, settled=self.settled, colours=self.colours
+            )
         return self._sources[part].row_text(inner)
 
     def row_plain(self, row: int) -> str:
@@ -321,10 +369,13 @@ class StepsSource:
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         unsubscribers = [source.subscribe(listener) for source in self._sources]
+        self._listeners.append(listener)
 
         def unsubscribe() -> None:
             for unsub in unsubscribers:
                 unsub()
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
         return unsubscribe
 
@@ -362,6 +413,10 @@ class FilteredSource:
     @property
     def last_line_number(self) -> int:
         return self.base.last_line_number
+
+    @property
+    def can_grow(self) -> bool:
+        return self.base.can_grow
 
     def base_row(self, row: int) -> int:
         """The base row shown at ``row`` (:data:`SEPARATOR` for a gap marker)."""

@@ -66,6 +66,8 @@ class OutputView(ScrollView, can_focus=True):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("end,F", "follow", "Follow", id="output-view.follow"),
+        # The same keys once nothing can arrive (the Follow binding is then hidden): the end.
+        Binding("end,F", "bottom", "Bottom", show=False, id="output-view.bottom"),
         Binding("home", "top", "Top", show=False, id="output-view.top"),
         Binding("up", "scroll_up", "Up", show=False, id="output-view.up"),
         Binding("down", "scroll_down", "Down", show=False, id="output-view.down"),
@@ -120,6 +122,7 @@ class OutputView(ScrollView, can_focus=True):
         self._current: tuple[int, int] | None = None
         self._marked: int | None = None
         self._initial_feed = feed
+        self._could_grow = False
 
     # -- public API ----------------------------------------------------------------------
 
@@ -157,6 +160,9 @@ class OutputView(ScrollView, can_focus=True):
         self._reset_caches()
         self._version_seen = source.version if source is not None else -1
         self._live_mark = source.live_rows if source is not None else 0
+        self._could_grow = self.can_grow
+        if self.is_attached:
+            self.refresh_bindings()
         self._set_following(follow)
         self._update_virtual_size()
         with self._own_scroll():
@@ -224,9 +230,26 @@ class OutputView(ScrollView, can_focus=True):
             self._scroll_to_end()
         self.refresh()
 
+    def action_bottom(self) -> None:
+        """Go to the last line (what End does when the output cannot grow)."""
+        self.action_follow()
+
     def action_top(self) -> None:
         self._set_following(False)
         self.scroll_to(y=0, animate=False, immediate=True, force=True)
+
+    @property
+    def can_grow(self) -> bool:
+        """Whether the output shown may still grow (following means something)."""
+        return self._source is not None and self._source.can_grow
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "Follow" is hidden (and End goes to the end) when nothing more can arrive.
+        if action == "follow":
+            return self.can_grow
+        if action == "bottom":
+            return not self.can_grow
+        return True
 
     # -- internals -----------------------------------------------------------------------
 
@@ -307,6 +330,9 @@ class OutputView(ScrollView, can_focus=True):
         if version == self._version_seen:
             return
         self._version_seen = version
+        if self.can_grow != self._could_grow:
+            self._could_grow = self.can_grow
+            self.refresh_bindings()  # "Follow" shows only while output can grow
         self._reset_caches()
         self._update_virtual_size()
         if self.following:
@@ -409,7 +435,10 @@ class OutputView(ScrollView, can_focus=True):
     def _marker(self, width: int) -> Strip:
         count = self.new_rows
         noun = "line" if count == 1 else "lines"
-        label = f" ▼ {count:,} new {noun} — End to follow "
+        if self.can_grow:
+            label = f" ▼ {count:,} new {noun} — End to follow "
+        else:  # nothing more can arrive: there is nothing to follow
+            label = f" ▼ {count:,} new {noun} below "
         style = self.get_component_rich_style("output-view--marker")
         return Strip([Segment(label, style)]).crop_extend(0, width, style)
 

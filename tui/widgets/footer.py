@@ -8,7 +8,7 @@ important keys are left out (they still work, and `?` lists them) until the rest
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from textual import events
 from textual.app import ComposeResult
@@ -44,11 +44,11 @@ _PRIORITY: tuple[str, ...] = (
 _PALETTE_WIDTH = 14  # "▏^p palette " docked on the right (border, paddings)
 
 
-def _rank(binding: Binding) -> int:
+def _rank(binding: Binding, priority: Sequence[str] = _PRIORITY) -> int:
     try:
-        return _PRIORITY.index(binding.id or "")
+        return priority.index(binding.id or "")
     except ValueError:
-        return len(_PRIORITY)
+        return len(priority)
 
 
 def _key_width(key_display: str, description: str) -> int:
@@ -57,13 +57,25 @@ def _key_width(key_display: str, description: str) -> int:
 
 
 def fit_bindings(
-    entries: list[tuple[Binding, str, str]], width: int
+    entries: list[tuple[Binding, str, str]],
+    width: int,
+    *,
+    priority: Sequence[str] = _PRIORITY,
+    keep: Collection[str] = ("help", "quit"),
+    short: Mapping[str, str] = SHORT_DESCRIPTIONS,
 ) -> list[tuple[Binding, str, str]]:
     """The (binding, key display, description) entries that fit in ``width`` cells.
 
     Order is kept. First every description that has a short form is shortened; then the
     least important entries are dropped until the rest fit. Help and quit stay whatever
     the width.
+
+    Args:
+        entries: What the footer would show, in order.
+        width: The cells available.
+        priority: Binding ids, most important first (default: the dashboard's).
+        keep: Binding ids never dropped (default: help and quit).
+        short: Shorter descriptions by binding id (default: the dashboard's).
     """
 
     def total(items: Iterable[tuple[Binding, str, str]]) -> int:
@@ -71,24 +83,36 @@ def fit_bindings(
 
     if total(entries) <= width:
         return entries
-    entries = [
-        (binding, key, SHORT_DESCRIPTIONS.get(binding.id or "", desc))
-        for binding, key, desc in entries
-    ]
-    keep = list(entries)
-    for victim in sorted(entries, key=lambda e: _rank(e[0]), reverse=True):
-        if total(keep) <= width or victim[0].id in ("help", "quit"):
+    entries = [(binding, key, short.get(binding.id or "", desc)) for binding, key, desc in entries]
+    kept = list(entries)
+    for victim in sorted(entries, key=lambda e: _rank(e[0], priority), reverse=True):
+        if total(kept) <= width:
             break
-        keep.remove(victim)
-    return keep
+        if victim[0].id not in keep:
+            kept.remove(victim)
+    return kept
 
 
 class DashboardFooter(Footer):
-    """Key bindings of the screen; Help and Quit always visible."""
+    """Key bindings of the screen; Help and Quit always visible.
 
-    def __init__(self, *, id: str | None = None) -> None:
+    ``priority``, ``keep`` and ``short`` are passed to :func:`fit_bindings` (another screen,
+    e.g. the output pager, gives its own).
+    """
+
+    def __init__(
+        self,
+        *,
+        id: str | None = None,
+        priority: Sequence[str] = _PRIORITY,
+        keep: Collection[str] = ("help", "quit"),
+        short: Mapping[str, str] = SHORT_DESCRIPTIONS,
+    ) -> None:
         super().__init__(id=id)
         self._fitted_width = -1
+        self._priority = priority
+        self._keep = keep
+        self._short = short
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
@@ -108,7 +132,9 @@ class DashboardFooter(Footer):
         self._fitted_width = width
         palette = self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE
         room = width - (_PALETTE_WIDTH if palette else 0)
-        fitted = fit_bindings(entries, room)
+        fitted = fit_bindings(
+            entries, room, priority=self._priority, keep=self._keep, short=self._short
+        )
         self.styles.grid_size_columns = len(fitted)
         for binding, key_display, description in fitted:
             yield FooterKey(
