@@ -11,12 +11,11 @@ from textual.binding import Binding, BindingType
 
 from backend_client.clock import Clock, SystemClock
 from backend_client.contract import Backend
-from backend_client.events import StepOutput, StepUpdated
 from backend_client.models import Deployment
 from tui.commands import DashboardCommands
 from tui.screens.dashboard import DashboardScreen
 from tui.settings import Settings
-from tui.state import DashboardState
+from tui.state import DashboardState, OutputEvent
 from tui.themes import THEMES, status_defaults
 from tui.widgets.detail import DetailPane
 
@@ -80,9 +79,14 @@ class DeploytopApp(App[int]):
             self.register_theme(theme)
         self.theme = settings.theme
         keymap = dict(settings.keymap)
-        if "cancel" in keymap:
-            # The read-only twin of "cancel" (it explains the refusal) follows its keys.
-            keymap.setdefault("cancel.read_only", keymap["cancel"])
+        if keymap:
+            from tui.keys import TWINS
+
+            # A twin (the read-only "cancel" that explains the refusal, End going to the
+            # bottom of a finished output) follows the keys of the binding it stands in for.
+            for twin, of in TWINS.items():
+                if of in keymap:
+                    keymap.setdefault(twin, keymap[of])
         self.set_keymap(keymap)
 
     @property
@@ -94,7 +98,7 @@ class DeploytopApp(App[int]):
             self._hub = OutputHub(self.backend)
         return self._hub
 
-    def _dispatch_output(self, event: StepOutput | StepUpdated) -> None:
+    def _dispatch_output(self, event: OutputEvent) -> None:
         # No hub yet means no step output is followed: nothing to update.
         if self._hub is not None:
             self._hub.dispatch(event)

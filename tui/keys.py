@@ -25,6 +25,7 @@ from textual.keys import (
 )
 
 __all__ = [
+    "TWINS",
     "BadKey",
     "bad_key_names",
     "bad_keys_notice",
@@ -33,8 +34,9 @@ __all__ = [
     "unknown_binding_ids",
 ]
 
-_TWINS = {"cancel.read_only": "cancel"}
-"""Ids that follow another id's keys on purpose (only one of the two is active at a time)."""
+TWINS = {"cancel.read_only": "cancel", "output-view.bottom": "output-view.follow"}
+"""Ids that follow another id's keys on purpose (only one of the two is active at a time):
+remapping the second remaps the first too."""
 
 
 def _ids(classes: Iterable[type]) -> set[str]:
@@ -123,7 +125,7 @@ def keymap_conflicts(keymap: Mapping[str, str]) -> list[tuple[str, list[str]]]:
         return []
     remapped = set(keymap)
     keymap = dict(keymap)
-    for twin, of in _TWINS.items():
+    for twin, of in TWINS.items():
         if of in keymap:
             keymap.setdefault(twin, keymap[of])  # as the app applies it
     found: dict[str, set[str]] = {}
@@ -136,7 +138,7 @@ def keymap_conflicts(keymap: Mapping[str, str]) -> list[tuple[str, list[str]]]:
                 spec = keymap.get(binding.id, binding.key)
                 for key in _keys(spec):
                     # A twin counts as the id it follows.
-                    by_key.setdefault(key, set()).add(_TWINS.get(binding.id, binding.id))
+                    by_key.setdefault(key, set()).add(TWINS.get(binding.id, binding.id))
         for key, ids in by_key.items():
             if len(ids) >= 2 and ids & remapped:
                 found.setdefault(key, set()).update(ids)

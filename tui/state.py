@@ -35,7 +35,10 @@ from backend_client.models import (
     Team,
 )
 
-__all__ = ["ACTIVE_STATUSES", "Changes", "DashboardState", "Row", "bisect_row"]
+__all__ = ["ACTIVE_STATUSES", "Changes", "DashboardState", "OutputEvent", "Row", "bisect_row"]
+
+OutputEvent = StepOutput | StepUpdated | DeploymentCreated | DeploymentUpdated
+"""What the state hands on to the output hub (feeds and open pagers follow them)."""
 
 ACTIVE_STATUSES = frozenset({DeploymentStatus.QUEUED, DeploymentStatus.RUNNING})
 
@@ -100,10 +103,11 @@ class DashboardState:
     """Loaded deployments of one team, the filter, expansion and the visible rows.
 
     Args:
-        on_output: Called with every StepOutput and StepUpdated event (the output hub).
+        on_output: Called with every StepOutput, StepUpdated, DeploymentCreated and
+            DeploymentUpdated event (the output hub).
     """
 
-    def __init__(self, on_output: Callable[[StepOutput | StepUpdated], None] | None = None) -> None:
+    def __init__(self, on_output: Callable[[OutputEvent], None] | None = None) -> None:
         self.on_output = on_output
         self.team: Team | None = None
         self.teams: list[Team] = []
@@ -308,6 +312,8 @@ class DashboardState:
             self._apply_step(item)
             return
         if isinstance(item, DeploymentCreated | DeploymentUpdated):
+            if self.on_output is not None:
+                self.on_output(item)  # an open pager follows its deployment's status
             self._apply_deployment(item.deployment)
 
     def _apply_step(self, ev: StepUpdated) -> None:

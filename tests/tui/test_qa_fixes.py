@@ -568,3 +568,11 @@ def test_a_token_without_a_backend_is_an_error_not_a_silent_demo() -> None:
     result = CliRunner().invoke(main, ["--token", "demo-ada"])
     assert result.exit_code == 2
     assert result.output == "deploytop: error: --token needs --backend URL (or DEPLOYTOP_BACKEND)\n"
+
+
+def test_remapping_a_binding_remaps_its_twin() -> None:
+    # End / F: "follow" while output can grow, its hidden twin "bottom" once it cannot;
+    # remapping follow must move both, as for cancel and its read-only twin.
+    app = make_app(World(history=5), keymap={"output-view.follow": "ctrl+e", "cancel": "x"})
+    assert app._keymap["output-view.bottom"] == "ctrl+e"
+    assert app._keymap["cancel.read_only"] == "x"

@@ -115,6 +115,34 @@ def test_step_update_changes_progress_and_goes_to_output() -> None:
     assert seen == [ev, out]
 
 
+def test_deployment_snapshots_go_to_output_too() -> None:
+    # An open pager follows its deployment's status (a queued one cancelled before any step
+    # ran sends no step event at all).
+    seen: list[object] = []
+    state = loaded(3)
+    state.on_output = seen.append
+    created = DeploymentCreated(seq=11, team_id="T1", deployment=dep(7))
+    cancelled = DeploymentUpdated(
+        seq=12, team_id="T1", deployment=dep(7, DeploymentStatus.CANCELLED)
+    )
+    state.apply(created)
+    state.apply(cancelled)
+    assert seen == [created, cancelled]
+
+
+def test_watched_deployment_finishing_is_reported_once_and_unwatched() -> None:
+    state = loaded(3)
+    d = dep(7, DeploymentStatus.RUNNING)
+    state.apply(DeploymentCreated(seq=11, team_id="T1", deployment=d))
+    state.watched.add(d.id)
+    state.take_changes()
+    done = dep(7, DeploymentStatus.COMPLETED)
+    state.apply(DeploymentUpdated(seq=12, team_id="T1", deployment=done))
+    state.apply(DeploymentUpdated(seq=13, team_id="T1", deployment=done))
+    assert [f.id for f in state.take_changes().finished_watched] == [d.id]
+    assert d.id not in state.watched
+
+
 def test_gap_and_resync_ask_for_a_relist() -> None:
     state = loaded(3)
     state.apply(DeploymentUpdated(seq=13, team_id="T1", deployment=dep(1)))
