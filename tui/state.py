@@ -217,10 +217,7 @@ class DashboardState:
         for dep in page.data:
             self._insert(dep, expand=dep.id in keep_expanded)
             self._track_active(dep)
-            if dep.id in self.watched and dep.status.is_finished:
-                # It finished while we were away (a re-list after a drop): still news.
-                self.watched.discard(dep.id)
-                self._changes.finished_watched.append(dep)
+            self.check_watched(dep)  # it may have finished while we were away
         self._changes.structural = True
         self._changes.header = True
 
@@ -241,6 +238,7 @@ class DashboardState:
             if dep.id in self.deployments:
                 continue
             self._insert(dep)
+            self.check_watched(dep)
             missed = self._missed.pop(dep.id, None)
             if missed is not None and missed > page.seq:
                 stale.append(dep.id)
@@ -248,6 +246,18 @@ class DashboardState:
         self.exhausted = page.next_before is None
         self._changes.structural = True
         return stale
+
+    def check_watched(self, dep: Deployment) -> None:
+        """A watched deployment seen finished (by an event, a listing or a fetch) is
+        reported once and no longer watched."""
+        if dep.id in self.watched and dep.status.is_finished:
+            self.watched.discard(dep.id)
+            self._changes.finished_watched.append(dep)
+
+    def watched_elsewhere(self) -> list[str]:
+        """Watched deployments neither loaded nor active: they finished (or went away)
+        while nothing told us, e.g. during a drop; fetch them to know."""
+        return [d for d in self.watched if d not in self.deployments and d not in self.active]
 
     def replace(self, dep: Deployment) -> None:
         """Put a fresh snapshot of a loaded deployment (fetched again) in place."""
@@ -342,9 +352,7 @@ class DashboardState:
             and dep.team_id == self.team.id
         ):
             self._changes.failed.append(dep)
-        if dep.id in self.watched and dep.status.is_finished:
-            self.watched.discard(dep.id)
-            self._changes.finished_watched.append(dep)
+        self.check_watched(dep)
         self._track_active(dep)
         self._changes.latest[dep.id] = dep
         matches = self.filter.matches(dep)

@@ -763,3 +763,125 @@ async def test_watch_refuses_a_finished_deployment_and_y_copies_the_id() -> None
         assert any(n.title == "Not watched" for n in app._notifications)
         await pilot.press("y")
         assert copied == [finished.id]
+
+
+async def test_a_watched_deployment_that_finished_out_of_sight_is_still_announced() -> None:
+    # Finished during a drop, outside the filter, beyond the first page: the next re-list
+    # fetches it and says so (and it is no longer watched).
+    w = World()
+    app = make_app(w, bell=True)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        completed = next(
+            d for d in state.deployments.values() if d.status is DeploymentStatus.COMPLETED
+        )
+        await pilot.press("f")  # the failures view: the completed one is not loaded
+        await wait_for(pilot, lambda: state.loaded and completed.id not in state.deployments)
+        state.watched.add(completed.id)
+        await screen._relist()
+        await wait_for(
+            pilot, lambda: any(n.title == "Watched deployment finished" for n in app._notifications)
+        )
+        assert completed.id not in state.watched
+        assert bells == [1]
+
+
+async def test_a_vanished_watched_deployment_is_dropped_quietly() -> None:
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        state.watched.add("01" + "Z" * 24)  # no such deployment
+        await screen._relist()
+        assert not state.watched
+        assert not any(n.title == "Watched deployment finished" for n in app._notifications)
+
+
+async def test_a_server_back_with_new_ids_gets_the_same_team_by_name() -> None:
+    from backend_client.errors import NotFound
+    from backend_client.models import Me
+
+    w = World()
+    old_id = w.team_id
+    new_id = "01" + "N" * 24
+
+    class Restarted(ScriptedBackend):
+        restarted = False
+
+        def _inner_id(self, team_id: str) -> str:
+            if self.restarted and team_id == old_id:
+                raise NotFound("team not found")
+            return old_id if team_id == new_id else team_id
+
+        async def me(self) -> Me:
+            me = await self.inner.me()
+            if not self.restarted:
+                return me
+            teams = [t.model_copy(update={"id": new_id}) if t.id == old_id else t for t in me.teams]
+            return me.model_copy(update={"teams": teams})
+
+        async def list_deployments(self, team_id: str, *args: Any, **kwargs: Any) -> DeploymentPage:
+            return await super().list_deployments(self._inner_id(team_id), *args, **kwargs)
+
+        def subscribe(self, team_id: str, since: int | None = None) -> AsyncIterator[StreamItem]:
+            return self.inner.subscribe(self._inner_id(team_id), since)
+
+    backend = Restarted(w.backend)
+    app = make_app(w, backend=backend)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        assert state.team is not None
+        name = state.team.name
+        backend.restarted = True
+        screen.action_refresh()
+        await wait_for(pilot, lambda: "offline" in header_text(app))
+        assert f"│ {name} │" in header_text(app)
+        await w.clock.advance(3.0)
+        await wait_for(pilot, lambda: state.team is not None and state.team.id == new_id)
+        await wait_for(pilot, lambda: state.loaded and "● live" in header_text(app))
+        assert f"│ {name} │" in header_text(app)
+        detail = screen.query_one(DetailPane)
+        # The pane shows nothing from before the switch: empty, or a row of the new listing.
+        assert detail.deployment is None or state.deployments.get(detail.deployment.id) is not None
+
+
+async def test_picking_a_team_that_left_the_list_meanwhile_does_nothing() -> None:
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        team = state.team
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        state.teams = [t for t in state.teams if t.id == getattr(team, "id", None)]
+        await pilot.press("down", "enter")  # another team, gone from the list meanwhile
+        await wait_for(pilot, lambda: not isinstance(app.screen, PickerScreen))
+        assert app.is_running and state.team == team
+
+
+async def test_d_hides_the_detail_pane_and_q_quits() -> None:
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        detail = screen.query_one(DetailPane)
+        lst = screen.query_one(DeploymentList)
+        height = lst.size.height
+        await pilot.press("tab")  # focus into the detail pane, then hide it
+        assert screen.focused is not None and detail in screen.focused.ancestors_with_self
+        await pilot.press("d")
+        await pilot.pause()
+        assert not detail.display
+        assert lst.has_focus  # focus does not stay in a hidden pane
+        assert lst.size.height > height  # the list takes the screen
+        await pilot.press("d")
+        await pilot.pause()
+        assert detail.display
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running)

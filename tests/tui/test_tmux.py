@@ -80,7 +80,10 @@ def test_dashboard_in_a_real_terminal(tmux: Tmux) -> None:
     assert "all deployments" in screen
     assert "^p palette" in screen or "palette" in screen
     tmux.keys("f")
-    screen = tmux.wait(lambda s: "status: failed" in s)
+    # The header changes at once; the rows follow with the new listing.
+    screen = tmux.wait(
+        lambda s: "status: failed" in s and any(ln.startswith("▸") for ln in s.splitlines())
+    )
     body = [line for line in screen.splitlines()[1:-1] if line.startswith("▸")]
     assert body and all("failed" in line for line in body)
     tmux.keys("f")

@@ -569,20 +569,9 @@ class PagerScreen(Screen[None]):
         steps = [snapshot if step.id == snapshot.id else step for step in dep.steps]
         if dep.step(snapshot.id) is None:
             steps.append(snapshot)
+        # The deployment's own status comes with its snapshot (DeploymentUpdated), which
+        # the app's stream hands on too: no need to ask the backend.
         self._set_deployment(dep.model_copy(update={"steps": steps}))
-        # A step changing is when the deployment's own status changes (starts, fails,
-        # completes); the app's stream hands the pager steps only, so ask for the rest.
-        self._refresh_deployment()
-
-    @work(group="pager-deployment", exclusive=True, exit_on_error=False)
-    async def _refresh_deployment(self) -> None:
-        news = self._news
-        try:
-            fresh = await self.hub.backend.get_deployment(self.deployment.id)
-        except Exception:  # the next step event asks again; the title just waits
-            return
-        if news == self._news and fresh.id == self.deployment.id:
-            self._set_deployment(fresh)  # nothing newer arrived while asking
 
     def _set_deployment(self, deployment: Deployment) -> None:
         """Show a newer snapshot of the deployment: title, headers, status, keys."""

@@ -292,6 +292,8 @@ class DashboardScreen(Screen[None]):
             if team is not None:
                 if team != previous:
                     state.set_team(team)
+                    if team.id != previous.id:
+                        self.detail.show(None)  # a deployment of the old server's data
                 return
         wanted = self.initial_team_id
         team = (
@@ -328,8 +330,23 @@ class DashboardScreen(Screen[None]):
         )
         state.set_active(active.data)
         self.deployment_list.loading_more = False
+        await self._settle_watched()
         self._flush()
         self.set_timer(1.0, _settle)
+
+    async def _settle_watched(self) -> None:
+        """Watched deployments that finished out of sight (during a drop, outside the
+        filter, beyond the first page) are still announced."""
+        state = self.state
+        for dep_id in state.watched_elsewhere():
+            try:
+                dep = await self.backend.get_deployment(dep_id)
+            except NotFound:
+                state.watched.discard(dep_id)  # gone: nothing will ever finish
+                continue
+            except BackendError:
+                continue  # asked again on the next re-list
+            state.check_watched(dep)
 
     async def _follow(self) -> None:
         state = self.state
@@ -384,7 +401,7 @@ class DashboardScreen(Screen[None]):
         if changes.failed:
             self._announce_failures(changes)
         if changes.finished_watched:
-            self._announce_watched(changes.finished_watched)
+            self._announce_watched(changes.finished_watched, rang=bool(changes.failed))
 
     def _refresh_detail(self, changes: Changes) -> None:
         detail = self.detail
@@ -420,9 +437,9 @@ class DashboardScreen(Screen[None]):
         if settings.bell:
             self.app.bell()
 
-    def _announce_watched(self, finished: list[Deployment]) -> None:
-        """A watched deployment finished: say how (a failure was announced already, but
-        without the time it took), and ring the bell unless a failure just rang it."""
+    def _announce_watched(self, finished: list[Deployment], *, rang: bool = False) -> None:
+        """A watched deployment finished: say how (a failure may have been announced
+        already, without the time it took), and ring the bell unless that just rang it."""
         now = self.clock.now()
         for dep in finished:
             took = dep.duration(now)
@@ -434,7 +451,7 @@ class DashboardScreen(Screen[None]):
                 markup=False,
             )
         settings = self.deploytop.settings
-        if settings.bell and not any(d.status is DeploymentStatus.FAILED for d in finished):
+        if settings.bell and not rang:  # a failure in this batch rang it already
             self.app.bell()
         self.header.update_view()
 
@@ -653,7 +670,9 @@ class DashboardScreen(Screen[None]):
         def chosen(value: str | None) -> None:
             if value is None or (state.team is not None and value == state.team.id):
                 return
-            team = next(t for t in state.teams if t.id == value)
+            team = next((t for t in state.teams if t.id == value), None)
+            if team is None:  # the team list changed while the picker was open
+                return
             self.switch_team(team.id)
             self.notify(f"Team: {team.name}", markup=False)
 
@@ -665,6 +684,14 @@ class DashboardScreen(Screen[None]):
         team = next((t for t in self.state.teams if t.id == team_id), None)
         if team is None:
             return
+        if self.state.watched:
+            # Another team's events never arrive here: say so rather than wait in silence.
+            count = len(self.state.watched)
+            self.notify(
+                f"Stopped watching {count} deployment{'s' if count > 1 else ''} (another team)",
+                title="Watching",
+                markup=False,
+            )
         self.state.set_team(team)
         self.detail.show(None)
         self._restart()

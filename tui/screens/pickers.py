@@ -111,7 +111,9 @@ class PickerScreen(TypeAheadScreen[str | None]):
         try:
             more = await load()
         except Exception as exc:  # a backend error, or one nobody expected: say it, stay up
-            message = str(exc) if isinstance(exc, BackendError) else f"{type(exc).__name__}: {exc}"
+            message = sanitize_line(
+                str(exc) if isinstance(exc, BackendError) else f"{type(exc).__name__}: {exc}"
+            )
             title.update(Text(f"{self.title_text} (cannot load the list: {message})"))
             self._loading = self._submit_when_loaded = False
             if not isinstance(exc, BackendError):
