@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from backend_client.models import Deployment, DeploymentStatus, StepStatus
@@ -14,6 +17,28 @@ from tui.output import OutputHub, PagerScreen
 from .fakes import FakeOutputBackend, make_deployment
 
 DEP = "01JDEPLOY0000000000000000A"
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let the app finish what it started (messages and workers)."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def until(pilot: Pilot[None], check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until ``check()`` holds (a timeout fails the test)."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await pilot.pause()
+
+
+def pager(app: App[Any]) -> PagerScreen:
+    """The pager on top of ``app``'s screen stack."""
+    screen = app.screen
+    assert isinstance(screen, PagerScreen)
+    return screen
+
 
 PREPARE = "".join(
     [

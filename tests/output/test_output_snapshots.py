@@ -9,16 +9,10 @@ from textual.widgets import Input
 
 from backend_client.models import DeploymentStatus, StepStatus
 
-from .apps import DEP, PagerApp, failed_deployment
+from .apps import DEP, PagerApp, failed_deployment, settle
 from .fakes import FakeOutputBackend, make_deployment
 
 SIZE = (100, 28)
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def search_for(text: str, *keys: str) -> Any:

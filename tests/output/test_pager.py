@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,27 +13,8 @@ from textual.widgets import Input, Label, Static
 from backend_client.models import DeploymentStatus, StepStatus
 from tui.output import OutputView, PagerScreen
 
-from .apps import DEP, PagerApp, failed_deployment, recording_runner
+from .apps import DEP, PagerApp, failed_deployment, pager, recording_runner, settle, until
 from .fakes import FakeOutputBackend, make_deployment
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def until(pilot: Pilot[None], check: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until ``check()`` holds (a timeout fails the test)."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await pilot.pause()
-
-
-def pager(app: PagerApp) -> PagerScreen:
-    screen = app.screen
-    assert isinstance(screen, PagerScreen)
-    return screen
 
 
 def view_lines(app: PagerApp) -> list[str]:

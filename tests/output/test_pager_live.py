@@ -7,14 +7,11 @@ what the file holds; the "new lines" marker stops offering to follow a finished 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
 from textual.color import Color
 from textual.content import Content
-from textual.pilot import Pilot
 from textual.style import Style
 from textual.widgets import Input, Static
 from textual.widgets._footer import FooterKey
@@ -25,28 +22,9 @@ from tui.output import PagerScreen
 from tui.output.source import step_header
 from tui.themes import status_defaults
 
-from .apps import DEP, PagerApp, failed_deployment
+from .apps import DEP, PagerApp, failed_deployment, pager, settle, until
 from .fakes import FakeOutputBackend, make_deployment
 from .screen_text import screen_text
-
-
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def until(pilot: Pilot[None], check: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until ``check()`` holds (a timeout fails the test)."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await pilot.pause()
-
-
-def pager(app: PagerApp) -> PagerScreen:
-    screen = app.screen
-    assert isinstance(screen, PagerScreen)
-    return screen
 
 
 def title(app: PagerApp) -> str:

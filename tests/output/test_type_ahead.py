@@ -7,8 +7,6 @@ app before the app has handled the first. ``burst`` does exactly that.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from textual import events
@@ -20,7 +18,7 @@ from backend_client.models import DeploymentStatus, StepStatus
 from tui.output import PagerScreen
 from tui.output.pager import PromptScreen
 
-from .apps import DEP, PagerApp, failed_deployment
+from .apps import DEP, PagerApp, failed_deployment, pager, settle, until
 from .fakes import FakeOutputBackend, make_deployment
 
 NAMED = {"enter": "\r", "escape": "\x1b", "backspace": "\x7f", "ctrl+u": "\x15"}
@@ -41,19 +39,6 @@ def burst(pilot: Pilot[None], *keys: str) -> None:
         pilot.app.post_message(event)
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-async def until(pilot: Pilot[None], check: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Let the app run until ``check()`` holds (a timeout fails the test)."""
-    async with asyncio.timeout(timeout):
-        while not check():
-            await pilot.pause()
-
-
 def long_output_app() -> PagerApp:
     backend = FakeOutputBackend()
     deployment = make_deployment(
@@ -62,12 +47,6 @@ def long_output_app() -> PagerApp:
     backend.write(DEP, "step-1", "".join(f"line {n}\n" for n in range(1, 2001)))
     backend.finished.add((DEP, "step-1"))
     return PagerApp(backend, deployment, step_id="step-1")
-
-
-def pager(app: PagerApp) -> PagerScreen:
-    screen = app.screen
-    assert isinstance(screen, PagerScreen)
-    return screen
 
 
 def status_line(app: PagerApp) -> str:
