@@ -81,6 +81,33 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], timeout: fl
         await pilot.pause(0.01)
 
 
+async def advance_until(pilot: Pilot[Any], w: World, condition: Callable[[], bool]) -> None:
+    """Move the fake clock a second at a time (pipelines run on it) until ``condition()``
+    holds; at most five minutes of pipeline time."""
+    for _ in range(300):
+        if condition():
+            return
+        await w.clock.advance(1.0)
+        await pilot.pause()
+
+
+async def run_until_finished(
+    pilot: Pilot[Any], w: World, screen: DashboardScreen, dep_id: str
+) -> None:
+    """Advance the fake clock until the deployment finished, as the dashboard sees it."""
+    state = screen.state
+    await wait_for(pilot, lambda: dep_id in state.deployments)
+    await advance_until(pilot, w, lambda: state.deployments[dep_id].status.is_finished)
+    await wait_for(pilot, lambda: state.deployments[dep_id].status.is_finished)
+
+
+def record_bells(app: DeploytopApp) -> list[int]:
+    """The terminal bell, counted instead of rung."""
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    return bells
+
+
 async def ready(pilot: Pilot[Any]) -> DashboardScreen:
     """Wait until the dashboard listed its first page and painted it."""
     app = pilot.app

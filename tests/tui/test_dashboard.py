@@ -14,9 +14,11 @@ from backend_client.models import DeploymentPage, DeploymentStatus, StepStatus
 from tests.tui.helpers import (
     ScriptedBackend,
     World,
+    advance_until,
     make_app,
     open_cancel_dialog,
     ready,
+    record_bells,
     trigger,
     wait_for,
 )
@@ -302,18 +304,15 @@ async def test_team_switch() -> None:
 async def test_failure_raises_notification_and_bell() -> None:
     w = World()
     app = make_app(w, bell=True)
-    bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    bells = record_bells(app)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await ready(pilot)
         state = screen.state
         dep = await trigger(w, "create_snapshot", fail_step="Create snapshot")
         await wait_for(pilot, lambda: dep.id in state.deployments)
-        for _ in range(300):
-            if state.deployments[dep.id].status is DeploymentStatus.FAILED:
-                break
-            await w.clock.advance(1.0)
-            await pilot.pause()
+        await advance_until(
+            pilot, w, lambda: state.deployments[dep.id].status is DeploymentStatus.FAILED
+        )
         await wait_for(pilot, lambda: screen.failures_seen == 1)
         assert bells == [1]
         assert any(n.title == "Deployment failed" for n in app._notifications)
@@ -544,11 +543,7 @@ async def test_cancel_dialog_follows_the_deployment() -> None:
         state = screen.state
         dep, dialog = await open_cancel_dialog(pilot, w, screen)
         w.store.release(dep.id)
-        for _ in range(300):
-            if state.deployments[dep.id].status.is_finished:
-                break
-            await w.clock.advance(1.0)
-            await pilot.pause()
+        await advance_until(pilot, w, lambda: state.deployments[dep.id].status.is_finished)
         await wait_for(
             pilot,
             lambda: "nothing to cancel" in str(dialog.query_one("#cancel-what").render()),
@@ -718,8 +713,7 @@ async def test_a_team_the_backend_lost_is_chosen_again_and_stays_in_the_header()
 async def test_watch_tells_when_the_deployment_finishes_and_marks_its_row() -> None:
     w = World()
     app = make_app(w, bell=True)
-    bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    bells = record_bells(app)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await ready(pilot)
         state = screen.state
@@ -734,11 +728,7 @@ async def test_watch_tells_when_the_deployment_finishes_and_marks_its_row() -> N
         await pilot.pause()
         assert lst._row_strip((dep.id, -1), 120, False).text.startswith("▸◎")
         w.store.release(dep.id)
-        for _ in range(300):
-            if state.deployments[dep.id].status.is_finished:
-                break
-            await w.clock.advance(1.0)
-            await pilot.pause()
+        await advance_until(pilot, w, lambda: state.deployments[dep.id].status.is_finished)
         await wait_for(
             pilot, lambda: any(n.title == "Watched deployment finished" for n in app._notifications)
         )
@@ -752,7 +742,7 @@ async def test_watch_refuses_a_finished_deployment_and_y_copies_the_id() -> None
     w = World()
     app = make_app(w)
     copied: list[str] = []
-    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign, assignment]
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await ready(pilot)
         state = screen.state
@@ -770,8 +760,7 @@ async def test_a_watched_deployment_that_finished_out_of_sight_is_still_announce
     # fetches it and says so (and it is no longer watched).
     w = World()
     app = make_app(w, bell=True)
-    bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    bells = record_bells(app)
     async with app.run_test(size=(140, 40)) as pilot:
         screen = await ready(pilot)
         state = screen.state

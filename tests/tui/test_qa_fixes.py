@@ -8,7 +8,6 @@ from typing import Any
 from textual.binding import Binding
 from textual.color import Color
 from textual.containers import VerticalScroll
-from textual.pilot import Pilot
 from textual.widgets import Button, Static
 from textual.widgets._footer import FooterKey
 
@@ -19,14 +18,22 @@ from tui.format import NOT_RUN, relative_time, step_display_status
 from tui.headless import _describe
 from tui.keys import keymap_conflicts
 from tui.screens.cancel import CancelScreen
-from tui.screens.dashboard import DashboardScreen
 from tui.themes import STATUS_DEFAULTS, STATUS_DEFAULTS_LIGHT, status_defaults
 from tui.widgets.deployment_list import DeploymentList, _layout
 from tui.widgets.detail import DetailPane, deployment_fields, step_fields
 from tui.widgets.footer import DashboardFooter, fit_bindings
 from tui.widgets.header import StatusHeader
 
-from .helpers import World, make_app, open_cancel_dialog, ready, trigger, wait_for
+from .helpers import (
+    World,
+    advance_until,
+    make_app,
+    open_cancel_dialog,
+    ready,
+    run_until_finished,
+    trigger,
+    wait_for,
+)
 
 T0 = utc(2026, 11, 26, 12, 0, 0)
 
@@ -60,23 +67,6 @@ def failed_at_first_step() -> Deployment:
             for i, status in enumerate(statuses)
         ],
     )
-
-
-async def run_until_finished(
-    pilot: Pilot[Any], w: World, screen: DashboardScreen, dep_id: str
-) -> None:
-    """Advance the fake clock until the deployment finished, as the dashboard sees it."""
-    state = screen.state
-    await wait_for(pilot, lambda: dep_id in state.deployments)
-    for _ in range(300):
-        if state.deployments[dep_id].status.is_finished:
-            break
-        await w.clock.advance(1.0)
-        await pilot.pause()
-    await wait_for(pilot, lambda: state.deployments[dep_id].status.is_finished)
-
-
-# --- 0. a queued step of a finished deployment reads "not run" ---------------------------------
 
 
 def test_step_display_status_says_not_run_only_when_the_deployment_is_over() -> None:
@@ -253,11 +243,7 @@ async def test_cancel_dialog_says_finished_even_when_the_deployment_left_the_vie
         what = dialog.query_one("#cancel-what", Static)
         assert "is running now and will be stopped" in str(what.render())
         w.store.release(dep.id)
-        for _ in range(300):
-            if dep.id not in state.deployments:
-                break
-            await w.clock.advance(1.0)
-            await pilot.pause()
+        await advance_until(pilot, w, lambda: dep.id not in state.deployments)
         await wait_for(pilot, lambda: "nothing to cancel" in str(what.render()))
         assert str(what.render()) == "It finished (completed) — nothing to cancel."
         assert dialog.query_one("#yes", Button).disabled

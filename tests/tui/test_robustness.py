@@ -12,7 +12,7 @@ from backend_client.events import DeploymentUpdated, StreamItem
 from backend_client.models import DeploymentStatus
 from tui.widgets.header import StatusHeader
 
-from .helpers import ScriptedBackend, World, dashboard, make_app, ready, wait_for
+from .helpers import ScriptedBackend, World, advance_until, dashboard, make_app, ready, wait_for
 
 
 def header_text(app: App[Any]) -> str:
@@ -50,11 +50,7 @@ async def test_notifications_carry_no_escape_sequence_and_no_markup() -> None:
         dep = await w.backend.trigger_deployment(
             w.team_id, "create_snapshot", site.id, {"simulate": {"fail_step": "Create snapshot"}}
         )
-        for _ in range(300):
-            if screen.failures_seen:
-                break
-            await w.clock.advance(1.0)
-            await pilot.pause()
+        await advance_until(pilot, w, lambda: bool(screen.failures_seen))
         await wait_for(pilot, lambda: screen.failures_seen == 1)
         notices = [n for n in app._notifications if n.title == "Deployment failed"]
         assert notices, [n.message for n in app._notifications]
