@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from textual import events
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -35,11 +36,34 @@ it only inherits (``down`` scrolls a widget, or else goes on to the screen) take
 path."""
 
 
+def _fresh(event: events.Key | events.Paste) -> events.Key | events.Paste:
+    """A new copy of a key or paste that was already handled (stopped) once."""
+    if isinstance(event, events.Paste):
+        return events.Paste(event.text)
+    return events.Key(event.key, event.character)
+
+
 class TypeAheadInput(Input):
-    """An :class:`~textual.widgets.Input` whose own keys apply in the order they were typed."""
+    """An :class:`~textual.widgets.Input` whose own keys apply in the order they were typed.
+
+    Keys typed after the Enter (or Escape) that is meant to close it are not typed into it:
+    they are held, then handed on to whatever has the keys once it is gone (its screen
+    closed, or the focus moved on), or given back to it if it stays (nothing was picked).
+    """
+
+    _after: list[events.Key | events.Paste] | None = None
+    """Keys (and pastes) typed after Enter / Escape, held (``None``: not closing)."""
 
     async def on_key(self, event: events.Key) -> None:
         # Runs before Input's own key handler (subclass first); printable keys go on to it.
+        if self._after is not None:
+            event.stop()
+            event.prevent_default()
+            self._after.append(event)
+            return
+        if event.key == "escape":
+            self._after = []  # Escape closes it (a binding of its screen, run after this)
+            return
         if event.is_printable:
             return
         active = self.screen.active_bindings.get(event.key)
@@ -52,7 +76,31 @@ class TypeAheadInput(Input):
         ):
             event.stop()
             event.prevent_default()  # no bubbling to the app: the binding is not run twice
+            if active.binding.action == "submit":
+                self._after = []
             await self.run_action(active.binding.action)
+
+    async def on_paste(self, event: events.Paste) -> None:
+        if self._after is not None:
+            event.stop()
+            event.prevent_default()
+            self._after.append(event)
+
+    def hand_on(self) -> None:
+        """It is closing (or lost the focus): the held keys go to whatever has the keys now."""
+        after, self._after = self._after, None
+        for event in after or []:
+            self.app.post_message(_fresh(event))
+
+    def take_back(self) -> None:
+        """It stays (Enter picked nothing): the held keys are typed into it after all."""
+        after, self._after = self._after, None
+        for event in after or []:
+            self.post_message(_fresh(event))
+
+    def on_blur(self) -> None:
+        if self._after is not None:
+            self.hand_on()
 
 
 class TypeAheadScreen(ModalScreen[_R]):
@@ -69,6 +117,7 @@ class TypeAheadScreen(ModalScreen[_R]):
         super().__init__()
         self._held_keys: list[events.Key | events.Paste] | None = []
         """Keys (and pastes) that came before the input had focus (``None`` once it has)."""
+        self._dismissing = False
 
     def post_message(self, message: Message) -> bool:
         # Until the input has focus, the app forwards every key (and paste) to this screen,
@@ -89,3 +138,28 @@ class TypeAheadScreen(ModalScreen[_R]):
         self.set_focus(target)
         for key in held:
             target.post_message(key)
+
+    def dismiss(self, result: _R | None = None) -> AwaitComplete:
+        self._dismissing = True
+        return super().dismiss(result)
+
+    def keeps_closing(self) -> bool:
+        """Whether an Enter that did not dismiss will still close it (a picker waiting for
+        its list picks when the list arrives): keys typed after it wait."""
+        return False
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Runs after a subclass's handler (same message, base class). Still up after Enter
+        # (nothing picked): the keys typed after it are its own again.
+        if not self._dismissing and not self.keeps_closing():
+            self.release_type_ahead()
+
+    def release_type_ahead(self) -> None:
+        """Give keys held after an Enter that did not close the screen back to its input."""
+        for field in self.query(TypeAheadInput):
+            field.take_back()
+
+    def on_unmount(self) -> None:
+        # Closed: the keys typed after Enter / Escape are for the screen below, in order.
+        for field in self.query(TypeAheadInput):
+            field.hand_on()

@@ -67,6 +67,16 @@ async def test_go_to_line_typed_in_one_burst() -> None:
         assert not pager(app).view.wrap
 
 
+async def test_keys_typed_after_the_enter_go_to_the_pager() -> None:
+    app = long_output_app()
+    async with app.run_test(size=(80, 12)) as pilot:
+        await settle(pilot)
+        burst(pilot, *":1200", "enter", "w")  # go to line 1200, then wrap
+        await until(pilot, lambda: isinstance(app.screen, PagerScreen) and pager(app).view.wrap)
+        await settle(pilot)
+        assert pager(app).view.marked_row == 1200  # "1200", not "1200w"
+
+
 async def test_a_burst_with_backspace_and_escape_cancels_cleanly() -> None:
     app = long_output_app()
     async with app.run_test(size=(80, 12)) as pilot:
@@ -119,6 +129,33 @@ async def test_search_typed_in_one_burst() -> None:
         await settle(pilot)
         assert "/retry" in status_line(app)
         assert not pager(app).query_one("#pager-search").has_class("-open")
+
+
+async def test_keys_typed_after_the_search_enter_go_to_the_pager() -> None:
+    from textual.widgets import Input
+
+    backend = FakeOutputBackend()
+    app = PagerApp(backend, failed_deployment(backend))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        burst(pilot, *"/retry", "enter", "w")  # search, then wrap
+        await until(pilot, lambda: "of 6" in status_line(app) and pager(app).view.wrap)
+        await settle(pilot)
+        assert pager(app).query_one("#pager-search-input", Input).value == "retry"
+
+
+async def test_a_bad_regex_keeps_the_keys_typed_after_its_enter() -> None:
+    from textual.widgets import Input
+
+    backend = FakeOutputBackend()
+    app = PagerApp(backend, failed_deployment(backend))
+    async with app.run_test(size=(100, 20)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+r")  # regex on
+        burst(pilot, *"/retry(", "enter", "backspace", "enter")  # bad, fixed, run
+        await until(pilot, lambda: "of 6" in status_line(app))
+        await settle(pilot)
+        assert pager(app).query_one("#pager-search-input", Input).value == "retry"
 
 
 async def test_search_burst_with_a_correction() -> None:

@@ -164,3 +164,43 @@ async def test_picker_says_no_match_and_enter_then_picks_nothing() -> None:
         assert not screen.state.filter.statuses
         burst(pilot, "escape")
         await wait_for(pilot, lambda: no_modal(pilot))
+
+
+async def test_keys_typed_after_enter_go_to_the_dashboard_not_the_closed_prompt() -> None:
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        # "/Grace⏎" then "f" (the failures view), all in one burst.
+        burst(pilot, "/", *"Grace", "enter", "f")
+        await wait_for(
+            pilot,
+            lambda: (
+                no_modal(pilot) and state.filter.text is not None and bool(state.filter.statuses)
+            ),
+        )
+        assert state.filter.text == "Grace"  # not "Gracef"
+        assert state.filter.statuses == frozenset({DeploymentStatus.FAILED})
+
+
+async def test_keys_typed_after_escape_go_to_the_dashboard() -> None:
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        state = screen.state
+        burst(pilot, "s", *"que", "escape", "f")  # changed my mind: the failures view instead
+        await wait_for(pilot, lambda: no_modal(pilot) and bool(state.filter.statuses))
+        assert state.filter.statuses == frozenset({DeploymentStatus.FAILED})
+
+
+async def test_keys_after_an_enter_that_picks_nothing_stay_in_the_picker() -> None:
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        burst(pilot, "s", *"zzz", "enter", "backspace", "backspace", "backspace", *"fai", "enter")
+        await wait_for(pilot, lambda: no_modal(pilot) and bool(screen.state.filter.statuses))
+        assert screen.state.filter.statuses == frozenset({DeploymentStatus.FAILED})
+        assert not any(isinstance(s, PickerScreen) for s in app.screen_stack)

@@ -824,6 +824,8 @@ class PagerScreen(Screen[None]):
             query.compile()
         except SearchError as error:
             self.notify(str(error), severity="error", title="Search", markup=False)
+            if isinstance(event.input, TypeAheadInput):
+                event.input.take_back()  # the line stays open: keys typed after are for it
             return
         self._close_search_bar()
         self._start_search(query, jump=True)

@@ -116,6 +116,7 @@ class PickerScreen(TypeAheadScreen[str | None]):
             )
             title.update(Text(f"{self.title_text} (cannot load the list: {message})"))
             self._loading = self._submit_when_loaded = False
+            self.release_type_ahead()  # nothing will be picked: keys typed meanwhile are back
             if not isinstance(exc, BackendError):
                 self.notify(message, title="Unexpected error", severity="error", markup=False)
             return
@@ -141,6 +142,9 @@ class PickerScreen(TypeAheadScreen[str | None]):
             options.highlighted = 0
         else:  # said, not an empty box (and Enter picks nothing)
             options.add_option(Option(Text("  no match", style="dim"), disabled=True))
+
+    def keeps_closing(self) -> bool:
+        return self._submit_when_loaded
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if self._loading:
