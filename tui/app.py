@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -74,6 +75,8 @@ class DeploytopApp(App[int]):
         self.fatal_error: str | None = None
         """Set when the app exits because it cannot work (bad token, unreachable backend)."""
         self._hub: OutputHub | None = None
+        self._held_input: list[events.Key | events.Paste] | None = None
+        """Keys and pastes held while a screen is being put up (``None``: not holding)."""
         self.state = DashboardState(on_output=self._dispatch_output)
         for theme in THEMES:
             self.register_theme(theme)
@@ -171,7 +174,49 @@ class DeploytopApp(App[int]):
         pane.set_feed(self.hub.feed(dep.id, step_id))
 
     def open_pager(self, dep: Deployment, *, step_id: str | None, failed_only: bool) -> None:
-        """Open the full-screen output pager."""
+        """Open the full-screen output pager.
+
+        Keys typed right after the key that opens it (``o/error⏎`` in one burst over SSH)
+        wait until it is up, then reach it in order: its own keys, not the dashboard's.
+        """
         from tui.output.pager import PagerScreen
 
-        self.push_screen(PagerScreen(self.hub, dep, step_id=step_id, failed_only=failed_only))
+        self._held_input = []
+        try:
+            mounted = self.push_screen(
+                PagerScreen(self.hub, dep, step_id=step_id, failed_only=failed_only)
+            )
+        except BaseException:
+            self._release_input()
+            raise
+
+        async def release_when_up() -> None:
+            try:
+                await mounted
+            except BaseException:
+                self._release_input()
+                raise
+            # After the screen's own start-up (its focus is set on a later turn).
+            self.call_after_refresh(self._release_input)
+
+        self.call_next(release_when_up)
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            self._held_input is not None
+            and isinstance(event, (events.Key, events.Paste))
+            and not event.is_forwarded
+        ):
+            self._held_input.append(event)  # a screen is being put up: see open_pager
+            return
+        await super().on_event(event)
+
+    def _release_input(self) -> None:
+        held, self._held_input = self._held_input, None
+        for event in held or []:
+            fresh = (
+                events.Paste(event.text)
+                if isinstance(event, events.Paste)
+                else events.Key(event.key, event.character)
+            )
+            self.post_message(fresh)

@@ -87,6 +87,9 @@ def test_a_running_step_shows_the_output_bytes_received_so_far() -> None:
     running = dep.steps[0].model_copy(update={"status": StepStatus.RUNNING, "output_size": 0})
     fields = dict(step_fields(dep, running, T0, {}, received=1408))
     assert fields["Output"].plain == "1,408 bytes so far"
+    # Still reading what came before the pane opened: no count that the tail contradicts.
+    reading = dict(step_fields(dep, running, T0, {}, received=0, reading=True))
+    assert reading["Output"].plain == "reading…"
     # Finished: the record's size is the whole output; a partial read never shows less.
     done = dep.steps[0].model_copy(update={"output_size": 5000})
     assert dict(step_fields(dep, done, T0, {}, received=1408))["Output"].plain == "5,000 bytes"
@@ -562,3 +565,18 @@ def test_remapping_a_binding_remaps_its_twin() -> None:
     app = make_app(World(history=5), keymap={"output-view.follow": "ctrl+e", "cancel": "x"})
     assert app._keymap["output-view.bottom"] == "ctrl+e"
     assert app._keymap["cancel.read_only"] == "x"
+
+
+async def test_columns_do_not_depend_on_the_scrollbar() -> None:
+    # 120 columns: a long list (scrollbar) and a short one (no scrollbar) lay out the same.
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(120, 30)) as pilot:
+        screen = await ready(pilot)
+        lst = screen.query_one(DeploymentList)
+        dep_id, _ = screen.state.rows[0]
+        long_row = lst._row_strip((dep_id, -1), lst.scrollable_content_region.width, False).text
+        full = lst.size.width  # what a list without a scrollbar is given
+        short_row = lst._row_strip((dep_id, -1), full, False).text
+        assert short_row.startswith(long_row.rstrip())
+        assert short_row[len(long_row.rstrip()) :].strip() == ""

@@ -204,3 +204,19 @@ async def test_keys_after_an_enter_that_picks_nothing_stay_in_the_picker() -> No
         await wait_for(pilot, lambda: no_modal(pilot) and bool(screen.state.filter.statuses))
         assert screen.state.filter.statuses == frozenset({DeploymentStatus.FAILED})
         assert not any(isinstance(s, PickerScreen) for s in app.screen_stack)
+
+
+async def test_keys_typed_right_after_o_go_to_the_pager() -> None:
+    from tui.output import PagerScreen
+
+    w = World()
+    app = make_app(w)
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = await ready(pilot)
+        burst(pilot, "o", "/", *"rsync", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PagerScreen))
+        pager = app.screen
+        assert isinstance(pager, PagerScreen)
+        await wait_for(pilot, lambda: pager.query_ is not None)
+        assert pager.query_.text == "rsync"
+        assert screen.state.filter.text is None  # nothing reached the dashboard's search

@@ -93,8 +93,12 @@ class DashboardScreen(Screen[None]):
         Binding("slash", "search", "Search", id="filter.text", priority=True),
         Binding("x", "clear_filters", "Clear filters", show=False, id="filter.clear"),
         Binding("t", "pick_team", "Team", id="team", priority=True),
-        Binding("o", "output", "Output", id="output"),
-        Binding("O", "failed_output", "Failed output", show=False, id="output.failed"),
+        # Priority (as for the prompts): the pager is up before the next keys are routed,
+        # so "o/error⏎" typed in one burst searches in it.
+        Binding("o", "output", "Output", id="output", priority=True),
+        Binding(
+            "O", "failed_output", "Failed output", show=False, id="output.failed", priority=True
+        ),
         Binding("r", "refresh", "Refresh", show=False, id="refresh"),
         Binding("d", "toggle_detail", "Details", show=False, id="detail.toggle"),
         Binding("w", "watch", "Watch", show=False, id="watch"),

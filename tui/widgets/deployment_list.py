@@ -511,6 +511,12 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
                 self.scroll_to(y=bottom - height + 1, animate=False, immediate=True)
         self._remember()
 
+    def _columns_width(self, width: int) -> int:
+        """The width the columns are laid out in: the same whether the scrollbar shows or
+        not, so no column comes and goes (or moves) when a list grows past the screen."""
+        bar = self.styles.scrollbar_size_vertical
+        return max(min(width, self.size.width - bar), 1) if self.size.width > bar else width
+
     def repaint_deployment(self, dep_id: str) -> None:
         """Draw a deployment's row again (its watched mark changed)."""
         index = self.state.row_index(dep_id, -1)
@@ -629,7 +635,7 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
     def _deployment_text(
         self, dep: Deployment, width: int, now: datetime, expanded: bool, watched: bool = False
     ) -> Text:
-        cols = _layout(width)
+        cols = _layout(self._columns_width(width))
         dim = self._style("dim")
         parts: list[Text] = [
             Text("▾" if expanded else "▸", style=dim, end=""),
@@ -677,7 +683,7 @@ class DeploymentList(ScrollView, can_focus=True, inherit_bindings=False):
         dim = self._style("dim")
         last = index == len(dep.steps) - 1
         lead = Text(("    └ " if last else "    ├ "), style=dim, end="")
-        name_width = max(width - 6 - _STATUS_WIDTH - 8 - 6, 1)
+        name_width = max(self._columns_width(width) - 6 - _STATUS_WIDTH - 8 - 6, 1)
         duration = step.duration(now)
         return Text("", end="").join(
             [

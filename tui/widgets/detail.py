@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -111,6 +111,7 @@ def step_fields(
     colours: StatusColours,
     *,
     received: int | None = None,
+    reading: bool = False,
 ) -> FieldRows:
     """A step's fields. ``received``: output bytes the pane has of it (the record's size
     is only updated with the step's status, not with every chunk of a running step)."""
@@ -120,7 +121,10 @@ def step_fields(
         status = Text(f"{GLYPHS[NOT_RUN]} {NOT_RUN}", style="dim")
     else:
         status = _status(step.status.value, status_glyph(step.status), colours)
-    output = f"{size:,} bytes" + (" so far" if step.status.value == "running" else "")
+    running = step.status.value == "running"
+    output = (
+        "reading…" if running and reading else f"{size:,} bytes" + (" so far" if running else "")
+    )
     output += "  (cut short by the backend)" if step.output_truncated else ""
     return [
         ("Step", _t(step.name)),
@@ -154,6 +158,7 @@ class DetailPane(Vertical):
         self._shown: tuple[object, ...] | None = None
         self._signature: tuple[object, list[tuple[str, str]]] = (None, [])
         self._feed: OutputFeed | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.team_names: dict[str, str] = {}
         """Team id -> name, for the Team field (the dashboard fills it in)."""
 
@@ -183,12 +188,26 @@ class DetailPane(Vertical):
 
     def set_feed(self, feed: OutputFeed | None) -> None:
         """Follow a step's output below its fields (``None``: no output shown)."""
+        if feed is not self._feed:
+            if self._unsubscribe is not None:
+                self._unsubscribe()
+                self._unsubscribe = None
+            if feed is not None and feed.loading:
+                # Its byte count shows "reading…" until the read is done: redraw then.
+                self._unsubscribe = feed.subscribe(self._feed_changed)
         self._feed = feed
         view = self._output_view(create=feed is not None)
         if view is None:
             return
         view.set_feed(feed)
         view.display = feed is not None
+
+    def _feed_changed(self, feed: OutputFeed) -> None:
+        if feed is self._feed and not feed.loading and self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+            self._shown = None  # same selection, same second: draw the fields again anyway
+            self.update_view()
 
     def _output_view(self, *, create: bool) -> OutputView | None:
         # Mounted on first use: deployments are selected far more often than steps.
@@ -228,8 +247,10 @@ class DetailPane(Vertical):
         }
         if step is not None:
             feed = self._feed
-            received = feed.size if feed is not None and feed.step_id == step.id else None
-            rows = step_fields(dep, step, now, colours, received=received)
+            mine = feed is not None and feed.step_id == step.id
+            received = feed.size if feed is not None and mine else None
+            reading = feed is not None and mine and feed.loading
+            rows = step_fields(dep, step, now, colours, received=received, reading=reading)
         else:
             rows = deployment_fields(dep, now, colours, team_name=self.team_names.get(dep.team_id))
         # Repaint only when what is shown changed; relayout only when the rows changed
