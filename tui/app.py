@@ -83,7 +83,9 @@ class DeploytopApp(App[int]):
         self.theme = settings.theme
         keymap = dict(settings.keymap)
         if keymap:
-            from tui.keys import TWINS
+            from tui.keys import TWINS, usable_keymap
+
+            keymap = usable_keymap(keymap)  # a bad key name is reported on mount, not used
 
             # A twin (the read-only "cancel" that explains the refusal, End going to the
             # bottom of a finished output) follows the keys of the binding it stands in for.

@@ -32,6 +32,7 @@ __all__ = [
     "keymap_conflicts",
     "known_binding_ids",
     "unknown_binding_ids",
+    "usable_keymap",
 ]
 
 TWINS = {"cancel.read_only": "cancel", "output-view.bottom": "output-view.follow"}
@@ -324,8 +325,8 @@ def bad_key_names(keymap: Mapping[str, str]) -> list[BadKey]:
 def bad_keys_notice(keymap: Mapping[str, str]) -> str | None:
     """The startup notice for bad key names in ``keymap``, or None when there are none.
 
-    A binding all of whose keys are bad is said to have no working key: the keymap replaces
-    its default keys, so it cannot be used at all.
+    Bad keys are left out of the keymap the app applies (:func:`usable_keymap`); a binding
+    all of whose keys are bad keeps its default keys, and the notice says so.
     """
     bad = bad_key_names(keymap)
     if not bad:
@@ -341,5 +342,20 @@ def bad_keys_notice(keymap: Mapping[str, str]) -> str | None:
     ]
     text = "keymap: " + "; ".join(parts)
     if dead:
-        text += " — no working key for " + ", ".join(repr(i) for i in dead)
+        text += " — default keys kept for " + ", ".join(repr(i) for i in dead)
     return text
+
+
+def usable_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
+    """``keymap`` without the keys no key press can match (they would only show in the
+    footer); an entry left with none is dropped, so its binding keeps its default keys."""
+    bad: dict[str, set[str]] = {}
+    for b in bad_key_names(keymap):
+        bad.setdefault(b.binding_id, set()).add(b.key)
+    usable: dict[str, str] = {}
+    for binding_id, spec in keymap.items():
+        keys = [k.strip() for k in spec.split(",") if k.strip()]
+        good = [k for k in keys if k not in bad.get(binding_id, set())]
+        if good:
+            usable[binding_id] = ",".join(good)
+    return usable

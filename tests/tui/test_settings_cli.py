@@ -196,7 +196,7 @@ def test_bad_keys_notice_says_which_binding_lost_every_key() -> None:
     assert bad_keys_notice({}) is None
     assert bad_keys_notice({"cancel": "ctrl+shift+super+nonsense", "failures": "F,ctrl+nope"}) == (
         "keymap: cancel = 'ctrl+shift+super+nonsense': 'nonsense' is not a key name;"
-        " failures = 'ctrl+nope': 'nope' is not a key name — no working key for 'cancel'"
+        " failures = 'ctrl+nope': 'nope' is not a key name — default keys kept for 'cancel'"
     )
 
 
@@ -209,6 +209,18 @@ async def test_a_bad_key_name_is_reported_at_startup() -> None:
         notices = [n for n in app._notifications if n.title == "Settings"]
         assert [n.message for n in notices] == [
             "keymap: cancel = 'ctrl+shift+super+nonsense': 'nonsense' is not a key name"
-            " — no working key for 'cancel'"
+            " — default keys kept for 'cancel'"
         ]
         assert notices[0].severity == "warning"
+        # The bad key is not used (nor shown in the footer): cancel keeps its default key.
+        active = app.screen.active_bindings
+        assert active["c"].binding.id == "cancel"
+        assert active["ctrl+f"].binding.id == "failures"
+        assert not any("nonsense" in key for key in active)
+
+
+def test_usable_keymap_leaves_out_bad_keys() -> None:
+    from tui.keys import usable_keymap
+
+    assert usable_keymap({"cancel": "ctrl+nonsense", "failures": "F, pgup"}) == {"failures": "F"}
+    assert usable_keymap({"cancel": "x"}) == {"cancel": "x"}
