@@ -213,7 +213,7 @@ async def test_cancel_confirmed_with_reason() -> None:
         dep, dialog = await open_cancel_dialog(pilot, w, screen, "backup_site")
         what = str(dialog.query_one("#cancel-what").render())
         assert "Step 1 of 4, “Export database”, is running now" in what
-        assert "3 queued step(s)" in what
+        assert "3 queued steps after it will not run" in what
         dialog.query_one(Input).focus()
         await pilot.press(*"wrong site")
         await pilot.click("#yes")

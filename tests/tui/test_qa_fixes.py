@@ -580,3 +580,11 @@ async def test_columns_do_not_depend_on_the_scrollbar() -> None:
         short_row = lst._row_strip((dep_id, -1), full, False).text
         assert short_row.startswith(long_row.rstrip())
         assert short_row[len(long_row.rstrip()) :].strip() == ""
+
+
+def test_cancel_wording_counts_queued_steps_naturally() -> None:
+    from tui.screens.cancel import _will_not_run
+
+    assert _will_not_run(0, " after it") == "no step is queued after it"
+    assert _will_not_run(1, " after it") == "1 queued step after it will not run"
+    assert _will_not_run(3) == "3 queued steps will not run"

@@ -26,6 +26,13 @@ class CancelRequest:
     reason: str | None
 
 
+def _will_not_run(count: int, where: str = "") -> str:
+    """ "2 queued steps after it will not run", or that none is queued."""
+    if count == 0:
+        return f"no step is queued{where}"
+    return f"{count} queued step{'s' if count > 1 else ''}{where} will not run"
+
+
 def describe_cancel(dep: Deployment) -> str:
     """What cancelling will do, in the operator's words (plain text)."""
     total = len(dep.steps)
@@ -35,13 +42,13 @@ def describe_cancel(dep: Deployment) -> str:
         return (
             f"It has not started yet: none of its {total} steps will run."
             if dep.status is DeploymentStatus.QUEUED
-            else f"No step is running right now; {queued} queued step(s) will not run."
+            else f"No step is running right now; {_will_not_run(queued)}."
         )
     position = dep.steps.index(running) + 1
     name = sanitize_line(running.name)
     return (
         f"Step {position} of {total}, “{name}”, is running now and will be stopped; "
-        f"{queued} queued step(s) after it will not run."
+        f"{_will_not_run(queued, ' after it')}."
     )
 
 

@@ -463,6 +463,7 @@ class DashboardScreen(Screen[None]):
         """Be told when the selected deployment finishes (again: stop watching it)."""
         dep = self._selected_deployment()
         if dep is None:
+            self.notify("Select a deployment to watch.", severity="warning")
             return
         watched = self.state.watched
         if dep.id in watched:
