@@ -214,11 +214,8 @@ class DeploytopApp(App[int]):
         await super().on_event(event)
 
     def _release_input(self) -> None:
+        from tui.typeahead import fresh_copy
+
         held, self._held_input = self._held_input, None
         for event in held or []:
-            fresh = (
-                events.Paste(event.text)
-                if isinstance(event, events.Paste)
-                else events.Key(event.key, event.character)
-            )
-            self.post_message(fresh)
+            self.post_message(fresh_copy(event))

@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input
 
-__all__ = ["TypeAheadInput", "TypeAheadScreen"]
+__all__ = ["TypeAheadInput", "TypeAheadScreen", "fresh_copy"]
 
 _R = TypeVar("_R")
 
@@ -36,7 +36,7 @@ it only inherits (``down`` scrolls a widget, or else goes on to the screen) take
 path."""
 
 
-def _fresh(event: events.Key | events.Paste) -> events.Key | events.Paste:
+def fresh_copy(event: events.Key | events.Paste) -> events.Key | events.Paste:
     """A new copy of a key or paste that was already handled (stopped) once."""
     if isinstance(event, events.Paste):
         return events.Paste(event.text)
@@ -90,13 +90,13 @@ class TypeAheadInput(Input):
         """It is closing (or lost the focus): the held keys go to whatever has the keys now."""
         after, self._after = self._after, None
         for event in after or []:
-            self.app.post_message(_fresh(event))
+            self.app.post_message(fresh_copy(event))
 
     def take_back(self) -> None:
         """It stays (Enter picked nothing): the held keys are typed into it after all."""
         after, self._after = self._after, None
         for event in after or []:
-            self.post_message(_fresh(event))
+            self.post_message(fresh_copy(event))
 
     def on_blur(self) -> None:
         if self._after is not None:

@@ -10,33 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import events
-from textual.keys import _character_to_key
-from textual.pilot import Pilot
 from textual.widgets import Input
 
 from backend_client.models import DeploymentStatus, StepStatus
+from tests.keys import burst
 from tui.output import PagerScreen
 from tui.output.pager import PromptScreen
 
 from .apps import DEP, PagerApp, failed_deployment, pager, settle, until
 from .fakes import FakeOutputBackend, make_deployment
-
-NAMED = {"enter": "\r", "escape": "\x1b", "backspace": "\x7f", "ctrl+u": "\x15"}
-
-
-def burst(pilot: Pilot[None], *keys: str) -> None:
-    """Post every key at once, as the driver does for one read from the terminal.
-
-    Args:
-        pilot: The running app's pilot.
-        keys: Single characters (``"1"``, ``":"``) or key names (``"enter"``, ``"escape"``).
-    """
-    for key in keys:
-        if key in NAMED:
-            event = events.Key(key, NAMED[key])
-        else:
-            event = events.Key(_character_to_key(key) if len(key) == 1 else key, key)
-        pilot.app.post_message(event)
 
 
 def long_output_app() -> PagerApp:

@@ -8,25 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import events
-from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
 from backend_client.models import DeploymentStatus, Site
+from tests.keys import burst
 from tui.screens.pickers import PickerScreen, TextPromptScreen
 
 from .helpers import ScriptedBackend, World, make_app, ready, wait_for
-
-NAMED = {"enter": "\r", "escape": "\x1b", "backspace": "\x7f"}
-
-
-def burst(pilot: Pilot[Any], *keys: str) -> None:
-    """Post every key at once (single characters or ``enter``/``escape``/``backspace``)."""
-    for key in keys:
-        if key in NAMED:
-            pilot.app.post_message(events.Key(key, NAMED[key]))
-        else:
-            pilot.app.post_message(events.Key(_character_to_key(key), key))
 
 
 def no_modal(pilot: Pilot[Any]) -> bool:
